@@ -1,0 +1,39 @@
+# Linli — the two front-door commands are `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test venv migrate demo lint messages bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: demo
+	$(PY) manage.py serve --port $(PORT)
+
+test: venv
+	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+messages: venv
+	$(PY) manage.py compile_translations
+
+bench: venv
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf var/*.sqlite3* var/media var/static

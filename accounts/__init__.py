@@ -1,0 +1,1 @@
+"""Users, roles at nodes of the tree, scope helpers, API tokens and the personal-data access log."""

@@ -1,0 +1,86 @@
+"""Scope: a user with a role at node N sees N's subtree and nothing else.
+
+Every list, detail, export and API call filters through these helpers. A resident-role user
+has no registry scope (they see their own household through `own_household`).
+"""
+
+from django.db.models import Q, QuerySet
+
+from linli.errors import NotFound
+
+from .models import Role, RoleAssignment
+
+STAFF_ROLES = {
+    Role.CITY_ADMIN,
+    Role.DISTRICT_ADMIN,
+    Role.STREET_OFFICER,
+    Role.COMMUNITY_WORKER,
+    Role.GRID_WORKER,
+    Role.DEPARTMENT_HANDLER,
+}
+
+
+def assignments(user) -> list[tuple[str, str, int]]:
+    """(role, region_path, region_id) for the user, cached on the user object for the request."""
+    if not user or not user.is_authenticated:
+        return []
+    cached = getattr(user, "_linli_roles", None)
+    if cached is None:
+        cached = list(RoleAssignment.objects.filter(user=user).values_list("role", "region_path", "region_id"))
+        user._linli_roles = cached
+    return cached
+
+
+def roles(user) -> set[str]:
+    return {r for r, _, _ in assignments(user)}
+
+
+def scope_paths(user, roles_: set | None = None) -> list[str]:
+    """Minimal list of subtree roots the user may see (nested paths folded)."""
+    allowed = roles_ or STAFF_ROLES
+    paths = sorted({p for r, p, _ in assignments(user) if r in allowed})
+    folded: list[str] = []
+    for p in paths:
+        if not any(p.startswith(f) for f in folded):
+            folded.append(p)
+    return folded
+
+
+def scope_q(user, field: str = "region_path", roles_: set | None = None) -> Q:
+    paths = scope_paths(user, roles_)
+    if not paths:
+        return Q(pk__in=[])
+    q = Q()
+    for p in paths:
+        q |= Q(**{f"{field}__startswith": p})
+    return q
+
+
+def scoped(qs: QuerySet, user, field: str = "region_path", roles_: set | None = None) -> QuerySet:
+    return qs.filter(scope_q(user, field, roles_))
+
+
+def in_scope(user, path: str, roles_: set | None = None) -> bool:
+    return any(path.startswith(p) for p in scope_paths(user, roles_))
+
+
+def get_scoped(qs: QuerySet, user, pk, field: str = "region_path", roles_: set | None = None):
+    """Fetch one row by id within the user's scope; NotFound (never Forbidden) otherwise, so ids
+    outside the scope are indistinguishable from ids that do not exist."""
+    from django.utils.translation import gettext_lazy as _
+
+    try:
+        return scoped(qs, user, field, roles_).get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise NotFound("not_found", _("Not found, or outside your area."))
+
+
+def home_region(user):
+    """The node of the user's widest staff assignment (the start of their tree browser)."""
+    from regions.models import Region
+
+    rows = sorted(assignments(user), key=lambda a: len(a[1]))
+    for role, _path, region_id in rows:
+        if role != Role.RESIDENT:
+            return Region.objects.get(pk=region_id)
+    return None

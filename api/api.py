@@ -1,0 +1,118 @@
+"""The ninja root: authentication, error format, and every app's router.
+
+Errors are JSON `{"code", "message", "message_en"[, "field"]}`: a machine code, a Chinese
+message and its English twin. Every route declares its error responses with `errors(...)`.
+"""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from accounts.models import ApiToken
+from linli.errors import DomainError
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    message_en: str
+    field: str | None = None
+
+
+STANDARD_ERRORS = (400, 401, 403, 404, 409, 422)
+
+
+def errors(*extra: int) -> dict:
+    """Response declarations for the errors every authenticated route can return."""
+    return {code: ErrorOut for code in sorted(set(STANDARD_ERRORS) | set(extra))}
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request, token):
+        row = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash(token)).first()
+        if row is None or row.expires_at <= timezone.now() or not row.user.is_active:
+            return None
+        request.user = row.user
+        now = timezone.now()
+        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        return row.user
+
+
+class SessionAuth(APIKeyCookie):
+    """The web pages' session, with Django's CSRF check on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def __init__(self):
+        super().__init__(csrf=True)
+
+    def authenticate(self, request, key):
+        if request.user.is_authenticated:
+            return request.user
+        return None
+
+
+api = NinjaAPI(
+    title="Linli API",
+    version="1",
+    description="Community governance platform. Authenticate with POST /api/auth/token, then send "
+    "`Authorization: Bearer <token>`.",
+    auth=[BearerToken(), SessionAuth()],
+    urls_namespace="api",
+)
+
+
+def _error(request, status: int, code: str, message, **params):
+    err = DomainError(code, message, **params)
+    return api.create_response(request, err.as_dict(), status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    first = exc.errors[0] if exc.errors else {}
+    loc = [str(x) for x in first.get("loc", []) if x not in ("body", "query", "path", "payload", "form")]
+    field = ".".join(loc) or None
+    detail = first.get("msg", "")
+    return api.create_response(
+        request,
+        {
+            "code": "invalid_input",
+            "message": f"输入有误：{field or '请求'} {detail}".strip(),
+            "message_en": f"Invalid input: {field or 'request'} {detail}".strip(),
+            "field": field,
+        },
+        status=422,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, 401, "unauthenticated", _("Sign in first: send a valid bearer token."))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    codes = {404: ("not_found", _("Not found, or outside your area.")), 405: ("method_not_allowed", _("Method not allowed."))}
+    code, message = codes.get(exc.status_code, ("error", _("The request could not be handled.")))
+    return _error(request, exc.status_code, code, message)
+
+
+def _add_routers():
+    from accounts.api import router as accounts_router
+    from regions.api import router as regions_router
+    from registry.api import router as registry_router
+
+    api.add_router("/auth/", accounts_router)
+    api.add_router("/regions/", regions_router)
+    api.add_router("/registry/", registry_router)
+
+
+_add_routers()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LinliConfig(AppConfig):
+    name = "linli"
+    verbose_name = "Linli"

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from api.api import api
+
+urlpatterns = [
+    path("", include("web.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("regions/", include("regions.urls")),
+    path("registry/", include("registry.urls")),
+    path("api/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class RegionsConfig(AppConfig):
+    name = "regions"
+    verbose_name = "Regions"
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from .models import Region
+
+        auditlog.register(Region, exclude_fields=["path", "depth", "numchild", "boundary"])

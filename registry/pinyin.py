@@ -1,0 +1,43 @@
+"""Pinyin of personal names, for search by full pinyin or initials (`zs` finds 张三).
+
+Surnames have readings of their own (曾 zeng, 单 shan, 解 xie ...): the first character, or
+the first two for a compound surname, is read from SURNAMES before pypinyin reads the rest.
+"""
+
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+SURNAMES = {
+    "曾": "zeng", "单": "shan", "解": "xie", "区": "ou", "查": "zha", "仇": "qiu", "朴": "piao", "乐": "yue",
+    "华": "hua", "覃": "qin", "盖": "ge", "缪": "miao", "翟": "zhai", "召": "shao", "折": "she", "种": "chong",
+    "员": "yun", "秘": "bi", "繁": "po", "尉": "yu", "能": "nai", "句": "gou", "隗": "wei", "黑": "he", "牟": "mou",
+    "宓": "fu", "重": "chong", "沈": "shen", "任": "ren", "葛": "ge", "纪": "ji", "柏": "bai", "薄": "bo",
+}
+# Compound surnames: (syllables, initials).
+COMPOUND = {
+    "长孙": ("zhangsun", "zs"), "万俟": ("moqi", "mq"), "尉迟": ("yuchi", "yc"), "澹台": ("tantai", "tt"),
+    "单于": ("chanyu", "cy"), "令狐": ("linghu", "lh"), "皇甫": ("huangfu", "hf"), "欧阳": ("ouyang", "oy"),
+    "司马": ("sima", "sm"), "上官": ("shangguan", "sg"), "诸葛": ("zhuge", "zg"), "东方": ("dongfang", "df"),
+}
+
+
+def _read(text: str) -> list[str]:
+    return [p.lower() for p in lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: list(s)) if p.strip()]
+
+
+@lru_cache(maxsize=100_000)
+def name_pinyin(name: str) -> tuple[str, str]:
+    """(full pinyin without spaces, initials) of a name, e.g. 曾小明 -> ("zengxiaoming", "zxm")."""
+    name = name.replace("·", "").replace("•", "").replace(" ", "")
+    if name[:2] in COMPOUND:
+        head, head_initials = COMPOUND[name[:2]]
+        rest = name[2:]
+    elif name[:1] in SURNAMES:
+        head = SURNAMES[name[:1]]
+        head_initials = head[0]
+        rest = name[1:]
+    else:
+        head, head_initials, rest = "", "", name
+    tail = _read(rest)
+    return (head + "".join(tail))[:200], (head_initials + "".join(p[0] for p in tail))[:50]

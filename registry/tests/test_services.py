@@ -1,0 +1,62 @@
+import datetime as dt
+
+import pytest
+
+from linli.errors import Conflict, DomainError, Forbidden
+from registry import services
+from registry.models import EventKind, HouseholdMembership, Resident, ResidentStatus
+
+
+def test_world_builds_residents_with_encrypted_id_numbers(world):
+    r = world.g1.residents[0]
+    assert r.id_number_enc and "320508" not in r.id_number_enc
+    assert r.id_number_masked.startswith("3205") and "*" in r.id_number_masked
+    assert r.reveal_id_number().startswith("320508")
+    assert r.region_path == world.grid1.path
+    assert r.pinyin == "zhangsan" and r.initials == "zs"
+
+
+def test_it_refuses_a_resident_in_two_households(world):
+    r = world.g1.residents[0]
+    other = world.g1.households[1]
+    with pytest.raises(Conflict):
+        services._join(Resident.objects.get(pk=r.pk), other, "other", dt.date(2021, 1, 1))
+    assert HouseholdMembership.objects.filter(resident=r, end_date__isnull=True).count() == 1
+
+
+def test_moving_out_is_a_dated_event_not_a_deletion(world):
+    r = world.g1.residents[2]
+    services.move_out(world.grid1_user, r, on="2024-05-01")
+    r.refresh_from_db()
+    assert r.status == ResidentStatus.MOVED_OUT and r.household is None
+    assert r.events.filter(kind=EventKind.MOVE_OUT, date=dt.date(2024, 5, 1)).exists()
+
+
+def test_grid_worker_cannot_edit_the_sibling_grid(world):
+    with pytest.raises(Forbidden):
+        services.move_out(world.grid1_user, world.g2.residents[0])
+
+
+def test_a_second_registration_of_the_same_id_number_is_refused(world):
+    number = world.g1.residents[0].reveal_id_number()
+    before = Resident.objects.count()
+    with pytest.raises(Conflict):
+        services.register_resident(world.grid1_user, household=world.g1.households[1], data={"name": "张三", "id_number": number}, relation="other")
+    assert Resident.objects.count() == before
+
+
+def test_reveal_needs_permission_and_is_logged(world):
+    r = world.g1.residents[0]
+    with pytest.raises(Forbidden):
+        services.reveal(world.street1, r, "id_number")
+    value = services.reveal(world.grid1_user, r, "phone", ip="127.0.0.1")
+    assert value == "13800000001"
+    assert world.grid1_user.pii_accesses.filter(resident=r, field="phone").count() == 1
+
+
+def test_bad_id_number_changes_nothing(world):
+    before = Resident.objects.count()
+    with pytest.raises(DomainError) as e:
+        services.register_resident(world.grid1_user, household=world.g1.households[1], data={"name": "李雷", "id_number": "110105194912310021"})
+    assert e.value.code == "id_number_checksum"
+    assert Resident.objects.count() == before
