@@ -60,3 +60,17 @@ def test_bad_id_number_changes_nothing(world):
         services.register_resident(world.grid1_user, household=world.g1.households[1], data={"name": "李雷", "id_number": "110105194912310021"})
     assert e.value.code == "id_number_checksum"
     assert Resident.objects.count() == before
+
+
+def test_search_finds_by_initials_id_number_phone_and_address(world):
+    from registry.search import search_residents
+
+    u = world.grid1_user
+    assert [r.name for r in search_residents(u, "zs").rows] == ["张三"]
+    number = world.g1.residents[0].reveal_id_number()
+    assert [r.name for r in search_residents(u, number).rows] == ["张三"]
+    assert [r.name for r in search_residents(u, "138 0000 0001").rows] == ["张三"]
+    assert {r.name for r in search_residents(u, "1号楼1单元101").rows} == {"张三", "赵敏"}
+    # the sibling grid's resident is invisible even by exact ID number
+    other = world.g2.residents[0].reveal_id_number()
+    assert search_residents(u, other).rows == []

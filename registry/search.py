@@ -1,0 +1,81 @@
+"""Resident search within the user's scope, with keyset pagination.
+
+A query is read as: an ID number (15 or 18 characters, exact, through the blind index), a
+phone number (exact, blind index), pinyin initials or full pinyin (prefix: `zs` finds 张三),
+an address (`3号楼`, `3-2-301`, `3号楼2单元301`), or a name (prefix). Pages are keyed on id so
+the cost does not grow with the table.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from linli.pii import blind_index, clean_text
+
+from . import access, idnumber
+from .models import ResidentStatus
+
+PAGE_SIZE = 50
+_ADDRESS = re.compile(r"^(?:(?P<estate>\D*?))?(?P<b>\d+)(?:号楼|栋|幢|号|-)(?:(?P<u>\d+)(?:单元|-))?(?:(?P<r>\d+)室?)?$")
+
+
+@dataclass
+class Page:
+    rows: list
+    next_after: int | None
+    query_kind: str
+
+
+def classify(q: str) -> tuple[str, dict]:
+    q = clean_text(q).replace(" ", "")
+    if not q:
+        return "all", {}
+    upper = q.upper()
+    if re.fullmatch(r"\d{17}[\dX]|\d{15}", upper):
+        try:
+            return "id_number", {"bidx": blind_index(idnumber.parse(upper).number, "id_number")}
+        except Exception:
+            return "id_number", {"bidx": blind_index(upper, "id_number")}
+    digits = q.replace("-", "")
+    if re.fullmatch(r"1[3-9]\d{9}|0\d{9,11}", digits):
+        return "phone", {"bidx": blind_index(digits, "phone")}
+    if re.fullmatch(r"[a-zA-Z]+", q):
+        return "pinyin", {"text": q.lower()}
+    m = _ADDRESS.match(q)
+    if m:
+        return "address", {k: v for k, v in m.groupdict().items() if v}
+    return "name", {"text": q}
+
+
+def search_residents(user, q: str = "", *, tag: str = "", status: str = ResidentStatus.ACTIVE, region_path: str = "",
+                     after: int | None = None, limit: int = PAGE_SIZE) -> Page:
+    qs = access.residents(user)
+    kind, params = classify(q)
+    if kind in ("id_number", "phone"):
+        field = "id_number_bidx" if kind == "id_number" else "phone_bidx"
+        qs = qs.filter(**{field: params["bidx"]})
+    elif kind == "pinyin":
+        text = params["text"]
+        qs = qs.filter(Q(initials__startswith=text) | Q(pinyin__startswith=text))
+    elif kind == "address":
+        if params.get("estate"):
+            qs = qs.filter(household__house__building__estate__startswith=params["estate"])
+        qs = qs.filter(household__house__building__number=params["b"])
+        if params.get("u"):
+            qs = qs.filter(household__house__unit=int(params["u"]))
+        if params.get("r"):
+            qs = qs.filter(household__house__room=params["r"])
+    elif kind == "name":
+        qs = qs.filter(name__startswith=params["text"])
+    if kind not in ("id_number", "phone") and status:
+        qs = qs.filter(status=status)
+    if tag:
+        qs = qs.filter(tags__tag__code=tag, tags__end_date__isnull=True)
+    if region_path:
+        qs = qs.filter(region_path__startswith=region_path)
+    if after:
+        qs = qs.filter(pk__gt=after)
+    rows = list(qs.order_by("pk")[: limit + 1])
+    next_after = rows[limit - 1].pk if len(rows) > limit else None
+    return Page(rows[:limit], next_after, kind)
