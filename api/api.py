@@ -4,6 +4,8 @@ Errors are JSON `{"code", "message", "message_en"[, "field"]}`: a machine code, 
 message and its English twin. Every route declares its error responses with `errors(...)`.
 """
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Schema
@@ -29,12 +31,23 @@ def errors(*extra: int) -> dict:
     return {code: ErrorOut for code in sorted(set(STANDARD_ERRORS) | set(extra))}
 
 
+def _audit_actor(user):
+    """Name the token's user as the actor of audit-log rows written during this request (the
+    audit middleware ran before the token was read, when the request was still anonymous)."""
+    from auditlog.context import auditlog_value
+
+    context = auditlog_value.get(None)
+    if context is not None and context.get("actor") is None:
+        context["actor"] = user
+
+
 class BearerToken(HttpBearer):
     def authenticate(self, request, token):
         row = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash(token)).first()
         if row is None or row.expires_at <= timezone.now() or not row.user.is_active:
             return None
         request.user = row.user
+        _audit_actor(row.user)
         now = timezone.now()
         if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
@@ -48,6 +61,13 @@ class SessionAuth(APIKeyCookie):
 
     def __init__(self):
         super().__init__(csrf=True)
+
+    def _get_key(self, request):
+        # No signed-in session: nothing to check CSRF for (a bearer client that sent a bad
+        # token gets 401, not a CSRF complaint).
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request, key):
         if request.user.is_authenticated:
@@ -100,9 +120,27 @@ def on_auth_error(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    codes = {404: ("not_found", _("Not found, or outside your area.")), 405: ("method_not_allowed", _("Method not allowed."))}
+    if exc.status_code == 400 and str(exc.message).startswith("Cannot parse request body"):
+        return _error(request, 422, "invalid_json", _("The request body is not valid JSON."))
+    if exc.status_code == 403 and "CSRF" in str(exc.message):
+        return _error(request, 403, "csrf_failed", _("The page's security token is missing or stale; reload the page."))
+    codes = {
+        403: ("forbidden", _("You do not have permission for this.")),
+        404: ("not_found", _("Not found, or outside your area.")),
+        405: ("method_not_allowed", _("Method not allowed.")),
+    }
     code, message = codes.get(exc.status_code, ("error", _("The request could not be handled.")))
     return _error(request, exc.status_code, code, message)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, 404, "not_found", _("Not found, or outside your area."))
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc):
+    return _error(request, 403, "forbidden", _("You do not have permission for this."))
 
 
 def _add_routers():

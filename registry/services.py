@@ -98,6 +98,19 @@ def update_building(actor, building: Building, **fields) -> Building:
     return building
 
 
+@transaction.atomic
+def archive_building(actor, building: Building) -> Building:
+    """Take a building off the lists (its houses and history stay). Refused while people live in it."""
+    _require(actor, "registry.edit", building.region_path)
+    if Resident.objects.filter(household__house__building=building, status=ResidentStatus.ACTIVE).exists():
+        raise Conflict("building_occupied", _("People still live in this building; record their moves first."))
+    building = Building.objects.select_for_update().get(pk=building.pk)
+    if building.archived_at is None:
+        building.archived_at = timezone.now()
+        building.save()
+    return building
+
+
 def _house_fields(building: Building, unit, room, use) -> tuple[int, str, str, int | None]:
     try:
         unit = int(unit or 1)
