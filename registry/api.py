@@ -530,6 +530,9 @@ def update_resident(request, resident_id: int, payload: ResidentPatch):
     r = access.resident(request.auth, resident_id)
     data = payload.dict(exclude_unset=True)
     expected = data.pop("expected_updated_at", None)
+    if expected is not None and abs(expected - r.updated_at) < dt.timedelta(milliseconds=1):
+        # JSON carries milliseconds; the same millisecond is the version the caller read.
+        expected = r.updated_at
     services.update_resident(request.auth, r, data, expected_updated_at=expected)
     return _fresh(request.auth, resident_id)
 
@@ -576,7 +579,7 @@ def end_tag(request, resident_id: int, code: str, date: str | None = None):
     r = access.resident(request.auth, resident_id)
     tag = CareTag.objects.filter(code=code).first()
     if tag is None or not ResidentTag.objects.filter(resident=r, tag=tag, end_date__isnull=True).exists():
-        raise NotFound("tag_not_found", _("This resident has no open tag %(code)s."), field="code", code=code)
+        raise NotFound("tag_not_found", _("This resident has no open tag %(tag)s."), field="code", tag=code)
     services.end_tag(request.auth, r, tag, on=date)
     return _fresh(request.auth, resident_id)
 

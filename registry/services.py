@@ -305,7 +305,7 @@ def update_resident(actor, resident: Resident, data: dict, *, expected_updated_a
 
 def _active(r: Resident):
     if r.status != ResidentStatus.ACTIVE:
-        raise DomainError("resident_not_active", _("%(name)s no longer lives here (%(status)s)."), name=r.name, status=r.get_status_display())
+        raise DomainError("resident_not_active", _("%(name)s no longer lives here (%(state)s)."), name=r.name, state=r.get_status_display())
 
 
 @transaction.atomic
