@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.operation import PathView
 from ninja.security import APIKeyCookie, HttpBearer
 
 from accounts.models import ApiToken
@@ -75,7 +76,33 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
-api = NinjaAPI(
+class LinliAPI(NinjaAPI):
+    """NinjaAPI whose unknown paths and unsupported methods also answer in the error format."""
+
+    def _get_urls(self):
+        from django.urls import re_path
+
+        def unknown_path(request, *args, **kwargs):
+            return _error(request, 404, "not_found", _("There is no such API address."))
+
+        return [*super()._get_urls(), re_path(r"^.*$", unknown_path)]
+
+
+def _not_allowed_json(self):
+    from django.http import JsonResponse
+
+    allowed = sorted({m for op in self.operations for m in op.methods})
+    err = DomainError("method_not_allowed", _("Method not allowed."))
+    response = JsonResponse(err.as_dict(), status=405, json_dumps_params={"ensure_ascii": False})
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+# ninja answers an unsupported method with plain text; answer in the error format instead.
+PathView._not_allowed = _not_allowed_json
+
+
+api = LinliAPI(
     title="Linli API",
     version="1",
     description="Community governance platform. Authenticate with POST /api/auth/token, then send "
