@@ -1,0 +1,279 @@
+"""Spreadsheets out of the registry: resident exports and import reports.
+
+Exports stream: the queryset is read with `.values().iterator(chunk_size=...)` and written by
+XlsxWriter in constant-memory mode, so memory stays flat however many rows there are. Only
+masked ID numbers and phones leave the database. Every text cell goes through `safe_text`,
+which neutralises spreadsheet formulas (a cell beginning with = + - @, tab or CR gets a leading
+apostrophe) and is written with `write_string`, never `write`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections import defaultdict
+
+import xlsxwriter
+from django.core.files.base import File
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.access import scoped
+from regions.models import Level, Region
+
+from . import access
+from .models import (
+    CareTag,
+    Gender,
+    ImportJob,
+    OrgKind,
+    Organization,
+    PoliticalStatus,
+    Relation,
+    ResidenceType,
+    ResidentStatus,
+    ResidentTag,
+)
+from .search import classify
+
+CHUNK = 2000
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+RESIDENT_HEADERS = ["姓名", "性别", "出生日期", "年龄", "身份证号(脱敏)", "联系电话(脱敏)", "民族", "户籍类型", "政治面貌",
+                    "网格", "地址", "与户主关系", "关爱标签", "状态"]
+ORG_HEADERS = ["名称", "类型", "统一社会信用代码", "网格", "地址", "联系人", "联系电话(脱敏)", "从业人数"]
+
+# Chinese labels for the exported choices (the sheet is for Chinese offices whatever the UI language).
+GENDER_ZH = {Gender.MALE: "男", Gender.FEMALE: "女"}
+RESIDENCE_ZH = {ResidenceType.REGISTERED: "户籍", ResidenceType.FLOATING: "流动", ResidenceType.OVERSEAS: "境外"}
+POLITICAL_ZH = {
+    PoliticalStatus.MASSES: "群众", PoliticalStatus.CPC_MEMBER: "中共党员", PoliticalStatus.CPC_PROBATIONARY: "中共预备党员",
+    PoliticalStatus.CYL_MEMBER: "共青团员", PoliticalStatus.DEMOCRATIC_PARTY: "民主党派", PoliticalStatus.NON_PARTISAN: "无党派人士",
+}
+RELATION_ZH = {
+    Relation.HEAD: "户主", Relation.SPOUSE: "配偶", Relation.CHILD: "子女", Relation.PARENT: "父母", Relation.GRANDCHILD: "孙子女",
+    Relation.GRANDPARENT: "祖父母", Relation.SIBLING: "兄弟姐妹", Relation.CHILD_IN_LAW: "儿媳/女婿", Relation.TENANT: "租户",
+    Relation.OTHER: "其他",
+}
+STATUS_ZH = {ResidentStatus.ACTIVE: "在住", ResidentStatus.MOVED_OUT: "已迁出", ResidentStatus.DECEASED: "已故"}
+ORG_KIND_ZH = {
+    OrgKind.BUSINESS: "企业", OrgKind.SOCIAL: "社会组织", OrgKind.SCHOOL: "学校", OrgKind.HOSPITAL: "医院",
+    OrgKind.GOVERNMENT: "机关事业单位", OrgKind.PROPERTY: "物业公司", OrgKind.OTHER: "其他",
+}
+
+
+def safe_text(value) -> str:
+    """Text for a spreadsheet cell that a spreadsheet program will never run as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text and text[0] in _DANGEROUS:
+        return "'" + text
+    return text
+
+
+def _out_path(out, prefix: str) -> str:
+    if out:
+        return str(out)
+    fd, path = tempfile.mkstemp(prefix=prefix, suffix=".xlsx")
+    os.close(fd)
+    return path
+
+
+def _region_names(paths: set[str]) -> dict[str, str]:
+    """Name of every region on the given paths (their ancestors included), by path."""
+    wanted = set()
+    for p in paths:
+        for i in range(4, len(p) + 1, 4):
+            wanted.add(p[:i])
+    names = {}
+    for part in _chunked(sorted(wanted), 2000):
+        for path, name in Region.objects.filter(path__in=part).values_list("path", "name"):
+            names[path] = name
+    return names
+
+
+def _chunked(seq, n):
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+def _address(names: dict[str, str], region_path: str, estate, number, unit, room) -> str:
+    """…街道…社区…小区…号楼…单元…室 (from the street down)."""
+    parts = []
+    for level in (Level.STREET, Level.COMMUNITY):
+        p = region_path[: level * 4]
+        if len(p) == level * 4 and p in names:
+            parts.append(names[p])
+    if estate:
+        parts.append(estate)
+    if number:
+        parts.append(f"{number}号楼" if str(number).isdigit() else str(number))
+    if unit:
+        parts.append(f"{unit}单元")
+    if room:
+        parts.append(f"{room}室")
+    return "".join(parts)
+
+
+def export_residents_xlsx(user, *, q: str = "", tag: str = "", region_path: str = "", out=None) -> str:
+    """Write the user's residents (filtered like the search page) to an .xlsx; returns its path."""
+    access.require(user, "registry.export")
+    qs = access.residents(user)
+    kind, params = classify(q)
+    if kind in ("id_number", "phone"):
+        qs = qs.filter(**{"id_number_bidx" if kind == "id_number" else "phone_bidx": params["bidx"]})
+    elif kind == "pinyin":
+        qs = qs.filter(Q(initials__startswith=params["text"]) | Q(pinyin__startswith=params["text"]))
+    elif kind == "address":
+        if params.get("estate"):
+            qs = qs.filter(household__house__building__estate__startswith=params["estate"])
+        qs = qs.filter(household__house__building__number=params["b"])
+        if params.get("u"):
+            qs = qs.filter(household__house__unit=int(params["u"]))
+        if params.get("r"):
+            qs = qs.filter(household__house__room=params["r"])
+    elif kind == "name":
+        qs = qs.filter(name__startswith=params["text"])
+    if kind not in ("id_number", "phone"):
+        qs = qs.filter(status=ResidentStatus.ACTIVE)
+    if tag:
+        qs = qs.filter(tags__tag__code=tag, tags__end_date__isnull=True)
+    if region_path:
+        qs = qs.filter(region_path__startswith=region_path)
+
+    path = _out_path(out, "residents-")
+    wb = xlsxwriter.Workbook(path, {"constant_memory": True})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
+    ws = wb.add_worksheet("居民")
+    widths = [10, 5, 12, 5, 20, 14, 8, 8, 12, 12, 48, 10, 20, 8]
+    for col, (label, width) in enumerate(zip(RESIDENT_HEADERS, widths)):
+        ws.set_column(col, col, width)
+        ws.write_string(0, col, label, head)
+    ws.freeze_panes(1, 0)
+
+    tag_names = dict(CareTag.objects.values_list("id", "name"))
+    grid_names: dict[str, str] = {}
+    names_cache: dict[str, str] = {}
+    today = timezone.localdate()
+    fields = ("id", "name", "gender", "birth_date", "id_number_masked", "phone_masked", "ethnicity", "residence_type",
+              "political_status", "region_path", "relation", "status", "household__house__building__estate",
+              "household__house__building__number", "household__house__unit", "household__house__room")
+    row = 1
+    batch: list[dict] = []
+
+    def flush(batch):
+        nonlocal row
+        ids = [r["id"] for r in batch]
+        tags = defaultdict(list)
+        for rid, tid in ResidentTag.objects.filter(resident_id__in=ids, end_date__isnull=True).values_list("resident_id", "tag_id"):
+            tags[rid].append(tag_names.get(tid, ""))
+        missing = {r["region_path"] for r in batch} - set(grid_names)
+        if missing:
+            names_cache.update(_region_names(missing))
+            for p in missing:
+                grid_names[p] = names_cache.get(p, "")
+        for r in batch:
+            b: dt.date = r["birth_date"]
+            age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+            values = (
+                r["name"], GENDER_ZH.get(r["gender"], r["gender"]), b.isoformat(), None, r["id_number_masked"],
+                r["phone_masked"], r["ethnicity"], RESIDENCE_ZH.get(r["residence_type"], r["residence_type"]),
+                POLITICAL_ZH.get(r["political_status"], r["political_status"]), grid_names[r["region_path"]],
+                _address(names_cache, r["region_path"], r["household__house__building__estate"],
+                         r["household__house__building__number"], r["household__house__unit"], r["household__house__room"]),
+                RELATION_ZH.get(r["relation"], r["relation"] or ""), "、".join(sorted(tags.get(r["id"], []))),
+                STATUS_ZH.get(r["status"], r["status"]),
+            )
+            for col, value in enumerate(values):
+                if col == 3:
+                    ws.write_number(row, col, age)
+                else:
+                    ws.write_string(row, col, safe_text(value))
+            row += 1
+
+    for r in qs.order_by("pk").values(*fields).iterator(chunk_size=CHUNK):
+        batch.append(r)
+        if len(batch) >= CHUNK:
+            flush(batch)
+            batch = []
+    if batch:
+        flush(batch)
+    _organisations_sheet(wb, head, user, region_path, names_cache)
+    wb.close()
+    return path
+
+
+def _organisations_sheet(wb, head, user, region_path: str, names_cache: dict):
+    ws = wb.add_worksheet("单位")
+    for col, label in enumerate(ORG_HEADERS):
+        ws.set_column(col, col, 16 if col not in (4,) else 40)
+        ws.write_string(0, col, label, head)
+    qs = scoped(Organization.objects.filter(archived_at__isnull=True), user)
+    if region_path:
+        qs = qs.filter(region_path__startswith=region_path)
+    rows = qs.order_by("pk").values_list("name", "kind", "credit_code", "region_path", "address", "contact_name",
+                                         "contact_phone_masked", "employees")
+    row = 1
+    for name, kind, code, path, address, contact, phone, employees in rows.iterator(chunk_size=CHUNK):
+        if path not in names_cache:
+            names_cache.update(_region_names({path}))
+        values = (name, ORG_KIND_ZH.get(kind, kind), code, names_cache.get(path, ""), address, contact, phone)
+        for col, value in enumerate(values):
+            ws.write_string(row, col, safe_text(value))
+        if employees is not None:
+            ws.write_number(row, 7, employees)
+        row += 1
+
+
+# ---------------------------------------------------------------- import report
+
+def import_report_xlsx(job: ImportJob) -> str:
+    """The original rows with a status column (新增 / 更新 / 错误：…), stored on job.report.
+    Needs the import's outcome (kept by the importer); returns the report's storage name."""
+    from .importer import load_outcome, read_rows
+
+    outcome = load_outcome(job)
+    if outcome is None:
+        return job.report.name if job.report else ""
+    rows = read_rows(job.file.path, outcome["kind"])
+    header = rows[outcome["header_index"]] if rows else []
+    fd, tmp = tempfile.mkstemp(prefix="import-report-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        wb = xlsxwriter.Workbook(tmp, {"constant_memory": True})
+        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
+        bad = wb.add_format({"font_color": "#C00000"})
+        ws = wb.add_worksheet("导入结果")
+        ws.write_string(0, 0, "行号", head)
+        ws.write_string(0, 1, "导入结果", head)
+        ws.set_column(1, 1, 40)
+        for col, value in enumerate(header, start=2):
+            ws.write_string(0, col, safe_text(_text(value)), head)
+        for out_row, (rowno, status) in enumerate(zip(outcome["rows"], outcome["statuses"]), start=1):
+            ws.write_number(out_row, 0, rowno)
+            ws.write_string(out_row, 1, safe_text(status), bad if status.startswith("错误") else None)
+            source = rows[rowno - 1] if rowno - 1 < len(rows) else []
+            for col, value in enumerate(source, start=2):
+                if value is None or value == "":
+                    continue
+                ws.write_string(out_row, col, safe_text(_text(value)))
+        wb.close()
+        base = os.path.splitext(job.original_name)[0] or "import"
+        with open(tmp, "rb") as f:
+            job.report.save(f"{base}-结果.xlsx", File(f), save=False)
+        ImportJob.objects.filter(pk=job.pk).update(report=job.report.name)
+        return job.report.name
+    finally:
+        os.unlink(tmp)
+
+
+def _text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else str(value)

@@ -1,0 +1,1203 @@
+"""Import of resident spreadsheets (台账): .xlsx, .xls, .ods or UTF-8/GBK .csv.
+
+`start_import` checks the upload and the actor, stores an ImportJob and queues
+`tasks.import_job`; `run_import` does the work in three steps:
+
+1. read: python-calamine (or csv) into plain lists; the header row is found in the first five
+   rows and mapped through a table of common column names;
+2. check: every row is cleaned with the same validators as forms and the API
+   (registry.validators, registry.idnumber, linli.pii) into a plain tuple, ID numbers and phones
+   encrypted on the way; big files are split across the CPU cores (fork), the database is not
+   touched. Then, in one process: duplicates inside the file, existing residents (prefetched by
+   blind index), households (one head each), grids in the importer's scope;
+3. write: one transaction; buildings, houses, households and residents created as needed, moves
+   recorded as moves, changes written to the audit log; rows inserted in bulk (COPY on
+   PostgreSQL, executemany on SQLite) with ids allocated up front.
+
+Mode "atomic" writes nothing when any row is bad (status rejected); mode "valid_rows" writes the
+good rows and reports the others. Either way the report (registry.exporter.import_report_xlsx)
+lists every row with what happened to it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import logging
+import os
+import re
+import zipfile
+from collections import defaultdict
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import home_region, in_scope
+from linli import pii
+from linli.errors import DomainError, Forbidden
+from regions.models import Level, Region
+
+from . import idnumber
+from . import services
+from . import validators as v
+from .models import (
+    Building,
+    CareTag,
+    EventKind,
+    House,
+    Household,
+    HouseholdMembership,
+    ImportJob,
+    ImportMode,
+    ImportStatus,
+    Relation,
+    Resident,
+    ResidentEvent,
+    ResidentStatus,
+    ResidentTag,
+)
+from .pinyin import name_pinyin
+
+log = logging.getLogger("linli.import")
+
+# (field key, Chinese header, required) in template order.
+HEADERS: list[tuple[str, str, bool]] = [
+    ("name", "姓名", True),
+    ("id_number", "身份证号", True),
+    ("gender", "性别", False),
+    ("birth_date", "出生日期", False),
+    ("ethnicity", "民族", False),
+    ("phone", "联系电话", False),
+    ("residence_type", "户籍类型", False),
+    ("political_status", "政治面貌", False),
+    ("grid", "网格", False),
+    ("estate", "小区", True),
+    ("building", "楼栋", True),
+    ("unit", "单元", False),
+    ("room", "房号", True),
+    ("use", "房屋用途", False),
+    ("household_number", "户号", False),
+    ("relation", "与户主关系", False),
+    ("tags", "关爱标签", False),
+    ("note", "备注", False),
+]
+HEADER_LABELS = {key: label for key, label, _req in HEADERS}
+
+# Column names seen in real 台账, normalised (NFKC, no spaces, lower case).
+ALIASES: dict[str, str] = {}
+for _key, _names in {
+    "name": "姓名 名字 居民姓名 人员姓名 name",
+    "id_number": "身份证号 身份证号码 公民身份号码 公民身份证号码 证件号码 证件号 身份证 身份证件号码 idnumber",
+    "gender": "性别 gender sex",
+    "birth_date": "出生日期 出生年月 出生年月日 生日 birthdate",
+    "ethnicity": "民族 ethnicity",
+    "phone": "联系电话 电话 手机 手机号 手机号码 联系方式 电话号码 联系电话号码 phone",
+    "residence_type": "户籍类型 居住类型 人口类型 人员类型 户口类型 residencetype",
+    "political_status": "政治面貌 politicalstatus",
+    "grid": "网格 所属网格 网格名称 网格编码 网格编号 grid",
+    "estate": "小区 小区名称 小区名 小区(街路巷) 街路巷 estate",
+    "building": "楼栋 楼号 楼栋号 楼幢 楼幢号 栋 幢 栋号 building",
+    "unit": "单元 单元号 unit",
+    "room": "房号 室 房间号 室号 门牌号 房间 room",
+    "use": "房屋用途 房屋类型 房屋性质 用途 use",
+    "household_number": "户号 户编号 家庭户号 household",
+    "relation": "与户主关系 关系 与户主的关系 家庭关系 relation",
+    "tags": "关爱标签 标签 人员标签 人群标签 特殊人群 人员类别 tags",
+    "note": "备注 说明 note",
+}.items():
+    for _n in _names.split():
+        ALIASES[_n.lower()] = _key
+
+REPORT_NEW = "新增"
+REPORT_UPDATED = "更新"
+REPORT_UNCHANGED = "无变化"
+REPORT_ERROR = "错误："
+REPORT_ROLLED_BACK = "未导入（整批回滚）"
+
+PROGRESS_EVERY = 1000
+# Files with at least this many rows are checked on all CPU cores.
+PARALLEL_MIN_ROWS = 20_000
+WORKERS = int(os.environ.get("LINLI_IMPORT_WORKERS", "0") or 0) or (os.cpu_count() or 1)
+
+_SPLIT_TAGS = re.compile(r"[,，、;；/\s]+")
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+# Files that are certainly not text, whatever their name says (PDF, images, programs, archives).
+_BINARY = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"MZ", b"\x7fELF", b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf")
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+# Labels the export writes for groups of relations (so an exported sheet imports again).
+_RELATION_LABELS = {"孙子女": "孙子", "外孙子女": "外孙", "祖父母": "祖父", "外祖父母": "外祖父", "儿媳/女婿": "儿媳",
+                    "儿媳女婿": "儿媳", "子": "儿子", "之子": "儿子", "之女": "女儿", "妻子": "妻子", "其它": "其他"}
+
+
+class RowError(Exception):
+    def __init__(self, text: str):
+        self.text = text
+
+
+# ---------------------------------------------------------------- template
+
+def template_xlsx() -> bytes:
+    """The download template: Chinese headers, one example row, and a sheet of instructions."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    need = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
+    text = wb.add_format({"num_format": "@"})
+    ws = wb.add_worksheet("居民信息")
+    example = {
+        "name": "张三", "id_number": "11010519491231002X", "gender": "女", "birth_date": "1949-12-31", "ethnicity": "汉族",
+        "phone": "13800001234", "residence_type": "户籍", "political_status": "群众", "grid": "第一网格",
+        "estate": "幸福小区", "building": "3", "unit": "2", "room": "301", "use": "自住", "household_number": "",
+        "relation": "户主", "tags": "独居老人、低保", "note": "",
+    }
+    for col, (key, label, required) in enumerate(HEADERS):
+        ws.write_string(0, col, label, need if required else head)
+        ws.write_string(1, col, example[key], text)
+        ws.set_column(col, col, 20 if key in ("id_number", "estate", "tags", "note") else 12, text)
+    ws.freeze_panes(1, 0)
+    notes = wb.add_worksheet("填写说明")
+    notes.set_column(0, 0, 14)
+    notes.set_column(1, 1, 8)
+    notes.set_column(2, 2, 90)
+    notes.write_row(0, 0, ["列名", "必填", "说明"], head)
+    tag_names = "、".join(CareTag.objects.filter(active=True, min_age__isnull=True, max_age__isnull=True).values_list("name", flat=True))
+    explain = {
+        "name": "居民姓名，不含数字和 < > { } ; \\ 等字符。",
+        "id_number": "18 位公民身份号码（旧的 15 位号码会自动升级）。请把本列设为“文本”格式，否则 Excel 会把后几位变成 0。"
+                     "同一身份证号再次导入时更新原有记录，不会重复登记。",
+        "gender": "男/女。可不填：从身份证号得出；填写时须与身份证号一致。",
+        "birth_date": "如 1990-01-02、1990/1/2、19900102。可不填：从身份证号得出；填写时须与身份证号一致。",
+        "ethnicity": "如 汉族、回族；不填为汉族。",
+        "phone": "11 位手机号或带区号的固定电话。",
+        "residence_type": "户籍、流动 或 境外；不填为户籍。",
+        "political_status": "群众、中共党员、中共预备党员、共青团员、民主党派、无党派人士；不填为群众。",
+        "grid": "网格名称或网格编码。导入到某一个网格时可不填。",
+        "estate": "小区名称，或没有小区时的街路巷名。",
+        "building": "楼栋号，如 3 或 3号楼。楼栋不存在时自动建立。",
+        "unit": "单元号，如 2 或 2单元；不填为 1。",
+        "room": "房号，如 301。房屋不存在时自动建立。",
+        "use": "自住、出租、空置 或 商用；不填为自住。",
+        "household_number": "户号。同一房屋、同一户号的人为一户；不填时一套房屋为一户。",
+        "relation": "户主、配偶、子女、父母、孙子女、兄弟姐妹、儿媳/女婿、租户、其他。每户必须有且只有一名户主；只有一人的户可不填。",
+        "tags": "关爱标签，多个用顿号、逗号或分号分隔：" + tag_names + "。老年人、高龄老人、未成年人按出生日期自动标注。",
+        "note": "备注，记入本次登记或迁入的记录。",
+    }
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    for i, (key, label, required) in enumerate(HEADERS, start=1):
+        notes.write_string(i, 0, label, wrap)
+        notes.write_string(i, 1, "是" if required else ("视情况" if key == "grid" else "否"), wrap)
+        notes.write_string(i, 2, explain[key], wrap)
+    n = len(HEADERS) + 2
+    for line in (
+        "标题行可以在表头上方（表头须在前 5 行内）；列的顺序不限，常见的列名写法（如 公民身份号码、手机号、楼号、室）都能识别。",
+        "空单元格不会清除已有信息。居民换了房屋再次导入时，记为搬迁（人户关系和迁移记录都会保留）。",
+        "“全部或全不”方式：任何一行有错就整批不导入；“只导入正确的行”方式：正确的行导入，错误的行在结果报告中说明原因。",
+    ):
+        notes.merge_range(n, 0, n, 2, line, wrap)
+        n += 1
+    wb.close()
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- upload
+
+def sniff(head: bytes, data_for_zip, name: str) -> str:
+    """'xlsx', 'xls', 'ods' or 'csv' from the content; raises DomainError when it is none of them."""
+    ext = os.path.splitext(name or "")[1].lower()
+    kind = None
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(data_for_zip) as z:
+                names = set(z.namelist())
+                if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+                    kind = "xlsx"
+                elif "mimetype" in names and z.read("mimetype").strip() == _ODS_MIME:
+                    kind = "ods"
+        except zipfile.BadZipFile:
+            kind = None
+    elif head.startswith(_OLE2):
+        kind = "xls"
+    elif ext == ".csv" and not head.startswith(_BINARY) and not _CONTROL.search(head):
+        try:
+            head.decode("utf-8")
+            kind = "csv"
+        except UnicodeDecodeError as e:
+            # A cut in the middle of a character at the end of the sample is fine.
+            if e.start >= len(head) - 3 and e.reason == "unexpected end of data":
+                kind = "csv"
+            else:
+                try:
+                    head.decode("gb18030")
+                    kind = "csv"
+                except UnicodeDecodeError:
+                    kind = None
+    allowed = {"xlsx": {".xlsx", ".xlsm"}, "xls": {".xls"}, "ods": {".ods"}, "csv": {".csv"}}
+    if kind is None or ext not in allowed[kind]:
+        raise DomainError(
+            "import_file_type",
+            _("The file is not an Excel workbook (.xlsx, .xls), an OpenDocument sheet (.ods) or a CSV file."),
+            field="file",
+        )
+    return kind
+
+
+def start_import(actor, upload, *, mode: str = "atomic", region=None) -> ImportJob:
+    if actor is None or not actor.has_perm("registry.import"):
+        raise Forbidden("forbidden", _("You do not have permission for this."))
+    if region is None:
+        region = home_region(actor)
+    if region is None or not in_scope(actor, region.path):
+        raise Forbidden("forbidden", _("That is outside your area."))
+    if mode not in ImportMode.values:
+        raise DomainError("import_mode", _("Choose how to import: all or nothing, or the valid rows."), field="mode")
+    if upload is None:
+        raise DomainError("import_file_missing", _("Choose a file to import."), field="file")
+    limit = settings.LINLI_MAX_UPLOAD_BYTES
+    if upload.size > limit:
+        raise DomainError(
+            "import_file_too_big", _("The file is larger than %(mb)s MB; split it into smaller files."),
+            field="file", mb=limit // (1024 * 1024),
+        )
+    if upload.size == 0:
+        raise DomainError("import_file_empty", _("The file is empty."), field="file")
+    data = b"".join(upload.chunks())
+    if len(data) > limit:
+        raise DomainError(
+            "import_file_too_big", _("The file is larger than %(mb)s MB; split it into smaller files."),
+            field="file", mb=limit // (1024 * 1024),
+        )
+    sniff(data[:4096], io.BytesIO(data), upload.name)
+    name = os.path.basename(upload.name or "import")[:200]
+    job = ImportJob(created_by=actor, mode=mode, status=ImportStatus.PENDING, original_name=name)
+    job.set_region(region)
+    job.file.save(name, ContentFile(data), save=False)
+    job.save()
+    from . import tasks
+
+    tasks.import_job(job.id)
+    job.refresh_from_db()
+    return job
+
+
+# ---------------------------------------------------------------- reading
+
+def _cell(value):
+    """A cell as the validators expect it: integral floats become digit strings."""
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return value
+
+
+def read_rows(path: str, kind: str) -> list[list]:
+    if kind == "csv":
+        with open(path, "rb") as f:
+            raw = f.read()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                raise DomainError("import_encoding", _("The CSV file is neither UTF-8 nor GBK text."), field="file")
+        return [row for row in csv.reader(io.StringIO(text))]
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(path)
+        sheet = wb.get_sheet_by_index(0)
+        return sheet.to_python(skip_empty_area=False)
+    except DomainError:
+        raise
+    except Exception:
+        raise DomainError("import_unreadable", _("The file could not be read as a spreadsheet."), field="file")
+
+
+def _norm_header(value) -> str:
+    text = pii.clean_text(value).replace(" ", "").lower()
+    text = text.lstrip("*※★")
+    text = re.sub(r"\((必填|选填|可选|必须)\)$", "", text)
+    return text.rstrip("*:：")
+
+
+def find_header(rows: list[list]) -> tuple[int, dict[str, int]]:
+    """(index of the header row, {field key: column}) from the first five rows."""
+    best = (-1, {})
+    for i, row in enumerate(rows[:5]):
+        mapping: dict[str, int] = {}
+        for col, value in enumerate(row):
+            key = ALIASES.get(_norm_header(value))
+            if key and key not in mapping:
+                mapping[key] = col
+        if len(mapping) > len(best[1]):
+            best = (i, mapping)
+    index, mapping = best
+    if "name" not in mapping or "id_number" not in mapping:
+        raise DomainError(
+            "import_no_header",
+            _("No header row with 姓名 and 身份证号 in the first five rows; use the template."),
+            field="file",
+        )
+    missing = [HEADER_LABELS[k] for k, _l, req in HEADERS if req and k not in mapping]
+    if missing:
+        raise DomainError(
+            "import_missing_columns", _("The sheet lacks the columns %(cols)s."), field="file", cols="、".join(missing)
+        )
+    return index, mapping
+
+
+# ---------------------------------------------------------------- checking one row (no database)
+
+class Context:
+    """What row checks need, prefetched: grids in scope, tags, today. Plain data (fork-safe)."""
+
+    def __init__(self, region: Region, mapping: dict[str, int], today: dt.date):
+        self.mapping = mapping
+        self.today = today
+        grids = list(
+            Region.objects.filter(path__startswith=region.path, level=Level.GRID, valid_to__isnull=True)
+            .values_list("id", "code", "name", "path")
+        )
+        self.grid_paths = {g[0]: g[3] for g in grids}
+        self.grid_names = {g[0]: g[2] for g in grids}
+        self.by_code = {g[1]: g[0] for g in grids}
+        by_name: dict[str, list[int]] = defaultdict(list)
+        for gid, _code, name, _path in grids:
+            by_name[pii.clean_text(name).replace(" ", "")].append(gid)
+        self.by_name = dict(by_name)
+        self.default_grid = region.id if region.level == Level.GRID else (grids[0][0] if len(grids) == 1 else None)
+        tags = list(CareTag.objects.filter(active=True).values_list("id", "code", "name", "min_age", "max_age"))
+        self.tag_lookup = {}
+        self.age_tags = []
+        for tid, code, name, lo, hi in tags:
+            derived = lo is not None or hi is not None
+            self.tag_lookup[code.lower()] = (tid, derived)
+            self.tag_lookup[name.lower()] = (tid, derived)
+            if derived:
+                self.age_tags.append((tid, lo, hi))
+
+
+def _msg(e: DomainError, column: str) -> str:
+    return f"{column}：{e.text()}"
+
+
+def _get(row, col):
+    if col is None or col >= len(row):
+        return None
+    return row[col]
+
+
+def check_row(row: list, ctx: Context):
+    """A plain tuple of clean values, or raises RowError with the message for the report."""
+    m = ctx.mapping
+    g = m.get
+    try:
+        name = v.parse_name(_cell(_get(row, m["name"])))
+    except DomainError as e:
+        raise RowError(_msg(e, "姓名"))
+    raw_id = _get(row, m["id_number"])
+    if isinstance(raw_id, float) and raw_id >= 1e16:
+        raise RowError(_g("身份证号：the number was stored as a number by Excel and lost its last digits; format the column as text and type it again."))
+    try:
+        idn = idnumber.parse(_cell(raw_id), today=ctx.today)
+    except DomainError as e:
+        raise RowError(_msg(e, "身份证号"))
+    if "gender" in m:
+        raw = _get(row, m["gender"])
+        if raw not in (None, ""):
+            try:
+                gender = v.parse_gender(_cell(raw), field="gender")
+            except DomainError as e:
+                raise RowError(_msg(e, "性别"))
+            if gender != idn.gender:
+                raise RowError(_g("性别：%(given)s does not match the ID number (%(id)s).") % {
+                    "given": "男" if gender == "M" else "女", "id": "男" if idn.gender == "M" else "女"})
+    if "birth_date" in m:
+        raw = _get(row, m["birth_date"])
+        if raw not in (None, ""):
+            try:
+                birth = v.parse_date(raw if isinstance(raw, (dt.date, int, float)) and not isinstance(raw, bool) else _cell(raw),
+                                     field="birth_date", today=ctx.today)
+            except DomainError as e:
+                raise RowError(_msg(e, "出生日期"))
+            if birth != idn.birth_date:
+                raise RowError(_g("出生日期：%(given)s does not match the ID number (%(id)s).") % {
+                    "given": birth.isoformat(), "id": idn.birth_date.isoformat()})
+    phone = None
+    if "phone" in m:
+        raw = _get(row, m["phone"])
+        if raw not in (None, ""):
+            try:
+                phone = v.parse_phone(_cell(raw))
+            except DomainError as e:
+                raise RowError(_msg(e, "联系电话"))
+    person = {}
+    for key in ("ethnicity", "residence_type", "political_status"):
+        if key in m:
+            raw = _get(row, m[key])
+            if raw not in (None, ""):
+                person[key] = _cell(raw)
+    if person:
+        try:
+            person = services.clean_person(person, partial=True)
+        except DomainError as e:
+            raise RowError(_msg(e, HEADER_LABELS.get(e.field, "")))
+    # Grid
+    raw_grid = pii.clean_text(_cell(_get(row, g("grid")))).replace(" ", "")
+    if raw_grid:
+        grid_id = ctx.by_code.get(raw_grid)
+        if grid_id is None:
+            ids = ctx.by_name.get(raw_grid, [])
+            if len(ids) > 1:
+                raise RowError(_g("网格：several grids in your area are called %(v)s; write the grid code instead.") % {"v": raw_grid})
+            if not ids:
+                raise RowError(_g("网格：%(v)s is not a grid in your area.") % {"v": raw_grid})
+            grid_id = ids[0]
+    else:
+        grid_id = ctx.default_grid
+        if grid_id is None:
+            raise RowError(_g("网格：missing; your area has several grids, so each row needs its grid."))
+    # Place
+    estate = pii.clean_text(_cell(_get(row, m["estate"])))
+    if not estate:
+        raise RowError(_g("小区：missing."))
+    if len(estate) > 100:
+        raise RowError(_g("小区：at most 100 characters."))
+    building = pii.clean_text(_cell(_get(row, m["building"]))).replace(" ", "")
+    for suffix in ("号楼", "栋", "幢", "号", "楼"):
+        if building.endswith(suffix) and len(building) > len(suffix):
+            building = building[: -len(suffix)]
+            break
+    if not building:
+        raise RowError(_g("楼栋：missing."))
+    if len(building) > 20:
+        raise RowError(_g("楼栋：at most 20 characters."))
+    raw_unit = pii.clean_text(_cell(_get(row, g("unit")))).replace(" ", "").removesuffix("单元")
+    if raw_unit:
+        if not raw_unit.isdigit() or not 1 <= int(raw_unit) <= 50:
+            raise RowError(_g("单元：%(v)s is not a unit number from 1 to 50.") % {"v": raw_unit})
+        unit = int(raw_unit)
+    else:
+        unit = 1
+    room = pii.clean_text(_cell(_get(row, m["room"]))).replace(" ", "").removesuffix("室").removesuffix("号")
+    if not room:
+        raise RowError(_g("房号：missing."))
+    if len(room) > 20:
+        raise RowError(_g("房号：at most 20 characters."))
+    use = None
+    if "use" in m:
+        raw = _get(row, m["use"])
+        if raw not in (None, ""):
+            try:
+                use = v.parse_house_use(_cell(raw), field="use")
+            except DomainError as e:
+                raise RowError(_msg(e, "房屋用途"))
+    hh_number = pii.clean_text(_cell(_get(row, g("household_number")))).replace(" ", "")
+    if len(hh_number) > 30:
+        raise RowError(_g("户号：at most 30 characters."))
+    relation = None
+    if "relation" in m:
+        raw = _get(row, m["relation"])
+        if raw not in (None, ""):
+            try:
+                raw = _cell(raw)
+                relation = v.parse_relation(_RELATION_LABELS.get(pii.clean_text(raw).replace(" ", ""), raw), field="relation")
+            except DomainError as e:
+                raise RowError(_msg(e, "与户主关系"))
+    tag_ids = ()
+    if "tags" in m:
+        raw = pii.clean_text(_cell(_get(row, m["tags"])))
+        if raw:
+            found = []
+            for part in _SPLIT_TAGS.split(raw):
+                if not part:
+                    continue
+                hit = ctx.tag_lookup.get(part.lower())
+                if hit is None:
+                    raise RowError(_g("关爱标签：%(v)s is not a care tag we know.") % {"v": part})
+                if not hit[1] and hit[0] not in found:  # age-derived tags follow the birth date
+                    found.append(hit[0])
+            tag_ids = tuple(found)
+    note = pii.clean_text(_cell(_get(row, g("note"))))[:500]
+    py, initials = name_pinyin(name)
+    number = idn.number
+    id_bidx = pii.blind_index(number, "id_number")
+    if phone:
+        phone_t = (pii.blind_index(phone, "phone"), pii.encrypt(phone, Resident.AAD_PHONE), pii.mask_phone(phone))
+    else:
+        phone_t = None
+    return (
+        name, py, initials, id_bidx, pii.encrypt(number, Resident.AAD_ID), pii.mask_id_number(number),
+        idn.gender, idn.birth_date, phone_t, person.get("ethnicity"), person.get("residence_type"),
+        person.get("political_status"), grid_id, estate, building, unit, room, use, hh_number, relation, tag_ids, note,
+    )
+
+
+# Indexes into the tuple above.
+(NAME, PINYIN, INITIALS, ID_BIDX, ID_ENC, ID_MASKED, GENDER, BIRTH, PHONE, ETHNICITY, RESIDENCE, POLITICAL, GRID,
+ ESTATE, BUILDING, UNIT, ROOM, USE, HH_NUMBER, RELATION, TAGS, NOTE) = range(22)
+
+_WORK: dict = {}
+
+
+def _check_range(bounds):
+    start, end = bounds
+    rows, ctx = _WORK["rows"], _WORK["ctx"]
+    out = []
+    for i in range(start, end):
+        try:
+            out.append(check_row(rows[i], ctx))
+        except RowError as e:
+            out.append(e.text)
+    return out
+
+
+def _check_all(rows: list[list], ctx: Context, progress) -> list:
+    """Check every row; returns a list aligned with rows of tuples (good) or str (message)."""
+    n = len(rows)
+    step = PROGRESS_EVERY
+    ranges = [(i, min(i + step, n)) for i in range(0, n, step)]
+    _WORK["rows"], _WORK["ctx"] = rows, ctx
+    results: list = []
+    try:
+        if n >= PARALLEL_MIN_ROWS and WORKERS > 1:
+            import multiprocessing
+
+            mp = multiprocessing.get_context("fork")
+            with mp.Pool(WORKERS) as pool:
+                for part in pool.imap(_check_range, ranges):
+                    results.extend(part)
+                    progress(len(results))
+        else:
+            for r in ranges:
+                results.extend(_check_range(r))
+                progress(len(results))
+    finally:
+        _WORK.clear()
+    return results
+
+
+# ---------------------------------------------------------------- bulk SQL
+
+def _columns(model, names):
+    return [model._meta.get_field(n).column for n in names]
+
+
+def _alloc_ids(model, n: int) -> list[int]:
+    if n == 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as c:
+        if connection.vendor == "postgresql":
+            c.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
+            return [r[0] for r in c.fetchall()]
+        c.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')
+        top = c.fetchone()[0]
+        try:
+            c.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = c.fetchone()
+            if row and row[0] and row[0] > top:
+                top = row[0]
+        except Exception:  # no AUTOINCREMENT table yet
+            pass
+    return list(range(top + 1, top + 1 + n))
+
+
+def _insert(model, names: list[str], rows: list[tuple]):
+    if not rows:
+        return
+    table = model._meta.db_table
+    cols = _columns(model, names)
+    with connection.cursor() as c:
+        if connection.vendor == "postgresql":
+            col_sql = ", ".join(f'"{x}"' for x in cols)
+            with c.cursor.copy(f'COPY "{table}" ({col_sql}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            ops = connection.ops
+            adapted = []
+            conv = []
+            for n in names:
+                f = model._meta.get_field(n)
+                t = f.get_internal_type()
+                if t == "DateTimeField":
+                    conv.append(ops.adapt_datetimefield_value)
+                elif t == "DateField":
+                    conv.append(ops.adapt_datefield_value)
+                else:
+                    conv.append(None)
+            if any(conv):
+                for row in rows:
+                    adapted.append(tuple(fn(x) if fn and x is not None else x for fn, x in zip(conv, row)))
+            else:
+                adapted = rows
+            col_sql = ", ".join(f'"{x}"' for x in cols)
+            marks = ", ".join(["%s"] * len(cols))
+            c.executemany(f'INSERT INTO "{table}" ({col_sql}) VALUES ({marks})', adapted)
+
+
+def _update(model, set_names: list[str], rows: list[tuple], where: str = "id", open_only: bool = False):
+    """rows: (value..., key) executed as UPDATE ... SET a=%s, b=%s WHERE where=%s."""
+    if not rows:
+        return
+    table = model._meta.db_table
+    cols = _columns(model, set_names)
+    sets = ", ".join(f'"{c}" = %s' for c in cols)
+    sql = f'UPDATE "{table}" SET {sets} WHERE "{where}" = %s' + (' AND "end_date" IS NULL' if open_only else "")
+    if connection.vendor != "postgresql":
+        ops = connection.ops
+        rows = [tuple(ops.adapt_datefield_value(x) if isinstance(x, dt.date) and not isinstance(x, dt.datetime)
+                      else ops.adapt_datetimefield_value(x) if isinstance(x, dt.datetime) else x for x in r) for r in rows]
+    with connection.cursor() as c:
+        c.executemany(sql, rows)
+
+
+def _chunks(seq, n=2000):
+    seq = list(seq)
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+# ---------------------------------------------------------------- running a job
+
+def _progress(job_id: int, n: int):
+    ImportJob.objects.filter(pk=job_id).update(processed_rows=n)
+
+
+def run_import(job_id: int) -> ImportJob:
+    job = ImportJob.objects.select_related("region", "created_by").get(pk=job_id)
+    if job.status not in (ImportStatus.PENDING, ImportStatus.RUNNING):
+        return job
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
+    try:
+        outcome = _run(job)
+    except DomainError as e:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.REJECTED, message=e.text(), finished_at=timezone.now()
+        )
+        job.refresh_from_db()
+        return job
+    except Exception as e:  # a bug or the database failing: nothing written, say so
+        log.exception("import job %s failed", job.pk)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.FAILED, message=_g("The import failed: %(error)s") % {"error": type(e).__name__},
+            finished_at=timezone.now(),
+        )
+        job.refresh_from_db()
+        return job
+    job.refresh_from_db()
+    if outcome is not None:
+        save_outcome(job, outcome)
+        from . import tasks
+
+        tasks.import_report(job.pk)
+        job.refresh_from_db()
+    return job
+
+
+def outcome_name(job) -> str:
+    return f"imports/results/job-{job.pk}.json"
+
+
+def save_outcome(job, outcome: dict):
+    name = outcome_name(job)
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    default_storage.save(name, ContentFile(json.dumps(outcome, ensure_ascii=False, default=str).encode()))
+
+
+def load_outcome(job) -> dict | None:
+    name = outcome_name(job)
+    if not default_storage.exists(name):
+        return None
+    with default_storage.open(name, "rb") as f:
+        return json.loads(f.read().decode())
+
+
+def _run(job: ImportJob) -> dict:
+    path = job.file.path
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    kind = sniff(head, path, job.original_name)
+    rows = read_rows(path, kind)
+    header_index, mapping = find_header(rows)
+    body = rows[header_index + 1:]
+    # Keep spreadsheet row numbers; drop empty rows (trailing ones, blank lines).
+    numbered = []
+    for i, row in enumerate(body):
+        if any(c not in (None, "") and (not isinstance(c, str) or c.strip()) for c in row):
+            numbered.append((header_index + 2 + i, row))
+    total = len(numbered)
+    ImportJob.objects.filter(pk=job.pk).update(total_rows=total, processed_rows=0)
+    if total == 0:
+        raise DomainError("import_empty", _("The sheet has a header but no rows."), field="file")
+    today = timezone.localdate()
+    ctx = Context(job.region, mapping, today)
+    checked = _check_all([r for _n, r in numbered], ctx, lambda n: _progress(job.pk, n))
+    plan = Plan(job, ctx, today)
+    statuses = plan.resolve([n for n, _r in numbered], checked)
+    errors = sum(1 for s in statuses if s.startswith(REPORT_ERROR))
+    atomic = job.mode == ImportMode.ALL_OR_NOTHING
+    if errors and atomic:
+        statuses = [s if s.startswith(REPORT_ERROR) else REPORT_ROLLED_BACK for s in statuses]
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.REJECTED, error_count=errors, created_count=0, updated_count=0, processed_rows=total,
+            message=_g("%(n)s rows have errors; nothing was imported. Correct them and upload the file again.") % {"n": errors},
+            finished_at=timezone.now(),
+        )
+    else:
+        with transaction.atomic():
+            plan.write()
+        created = sum(1 for s in statuses if s == REPORT_NEW)
+        updated = sum(1 for s in statuses if s == REPORT_UPDATED)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportStatus.DONE, error_count=errors, created_count=created, updated_count=updated,
+            processed_rows=total, finished_at=timezone.now(),
+            message=_g("%(c)s new, %(u)s updated, %(e)s refused.") % {"c": created, "u": updated, "e": errors},
+        )
+    return {"header_index": header_index, "kind": kind, "rows": [n for n, _r in numbered], "statuses": statuses}
+
+
+class Plan:
+    """Everything the write step does, worked out in memory first."""
+
+    def __init__(self, job: ImportJob, ctx: Context, today: dt.date):
+        self.job = job
+        self.ctx = ctx
+        self.today = today
+        self.actor_id = job.created_by_id
+
+    # -------------------------------------------------------- resolve
+    def resolve(self, rownos: list[int], checked: list) -> list[str]:
+        ctx = self.ctx
+        n = len(checked)
+        status = [""] * n
+        for i, c in enumerate(checked):
+            if isinstance(c, str):
+                status[i] = REPORT_ERROR + c
+        # Duplicates inside the file.
+        first_row: dict[str, int] = {}
+        for i, c in enumerate(checked):
+            if status[i]:
+                continue
+            seen = first_row.get(c[ID_BIDX])
+            if seen is not None:
+                status[i] = REPORT_ERROR + _g("身份证号：the same ID number is already in row %(row)s.") % {"row": rownos[seen]}
+            else:
+                first_row[c[ID_BIDX]] = i
+        # Existing residents, by blind index.
+        existing: dict[str, dict] = {}
+        fields = ["id", "id_number_bidx", "name", "phone_bidx", "phone_masked", "ethnicity", "residence_type",
+                  "political_status", "household_id", "relation", "status", "region_id", "region_path"]
+        for part in _chunks(first_row.keys(), 2000):
+            for r in Resident.objects.filter(id_number_bidx__in=part).values(*fields):
+                existing[r["id_number_bidx"]] = r
+        for i, c in enumerate(checked):
+            if status[i]:
+                continue
+            r = existing.get(c[ID_BIDX])
+            if r is None:
+                continue
+            if not r["region_path"].startswith(self.job.region_path):
+                status[i] = REPORT_ERROR + _g(
+                    "身份证号：this person is registered in another area; that area must record the move out first.")
+            elif r["status"] == ResidentStatus.DECEASED:
+                status[i] = REPORT_ERROR + _g("身份证号：this person is recorded as deceased.")
+        # Places known in the grids the file names.
+        grid_ids = {c[GRID] for i, c in enumerate(checked) if not status[i]}
+        self.buildings: dict[tuple, dict] = {}
+        for b in Building.objects.filter(region_id__in=grid_ids).values("id", "region_id", "estate", "number", "units"):
+            self.buildings[(b["region_id"], b["estate"], b["number"])] = b
+        self.houses: dict[tuple, dict] = {}
+        house_ids = []
+        if self.buildings:
+            for part in _chunks([b["id"] for b in self.buildings.values()], 2000):
+                for h in House.objects.filter(building_id__in=part).values("id", "building_id", "unit", "room", "use"):
+                    self.houses[(h["building_id"], h["unit"], h["room"])] = h
+                    house_ids.append(h["id"])
+        self.households: dict[tuple, dict] = {}
+        by_house: dict[int, list] = defaultdict(list)
+        for part in _chunks(house_ids, 2000):
+            for hh in Household.objects.filter(house_id__in=part, dissolved_on__isnull=True).values(
+                    "id", "house_id", "number", "head_id", "region_id", "region_path").order_by("id"):
+                by_house[hh["house_id"]].append(hh)
+                self.households.setdefault((hh["house_id"], hh["number"]), hh)
+        # A file without 户号 means one household per house: take the house's only household.
+        for house_id, hhs in by_house.items():
+            if (house_id, "") not in self.households and len(hhs) == 1:
+                self.households[(house_id, "")] = hhs[0]
+        # Current heads of the households concerned, and who lives where now.
+        heads = {hh["head_id"] for hh in self.households.values() if hh["head_id"]}
+        head_rows = {}
+        for part in _chunks(heads, 2000):
+            for r in Resident.objects.filter(pk__in=part).values("id", "name", "household_id", "id_number_bidx", "status"):
+                head_rows[r["id"]] = r
+        # Group rows into households.
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for i, c in enumerate(checked):
+            if not status[i]:
+                groups[(c[GRID], c[ESTATE], c[BUILDING], c[UNIT], c[ROOM], c[HH_NUMBER])].append(i)
+        in_file = {c[ID_BIDX]: i for i, c in enumerate(checked) if not status[i]}
+        relation_of = {}
+        for key, members in groups.items():
+            heads_here = [i for i in members if checked[i][RELATION] == Relation.HEAD]
+            unset = [i for i in members if checked[i][RELATION] is None]
+            if not heads_here and len(members) == 1 and unset:
+                heads_here = unset  # one person alone is the head
+            db_hh = self._existing_household(key)
+            db_head = head_rows.get(db_hh["head_id"]) if db_hh and db_hh["head_id"] else None
+            if db_head and (db_head["household_id"] != db_hh["id"] or db_head["status"] != ResidentStatus.ACTIVE):
+                db_head = None
+            # The current head stays head unless the file says otherwise about them.
+            db_head_stays = db_head is not None and db_head["id_number_bidx"] not in in_file
+            if heads_here and heads_here == unset and db_head_stays:
+                heads_here = []
+            for i in members:
+                relation_of[i] = checked[i][RELATION]
+            for i in heads_here:
+                relation_of[i] = Relation.HEAD
+            if len(heads_here) > 1:
+                for i in heads_here[1:]:
+                    status[i] = REPORT_ERROR + _g("与户主关系：this household already has a head (户主) in row %(row)s.") % {
+                        "row": rownos[heads_here[0]]}
+                heads_here = heads_here[:1]
+            if heads_here and db_head_stays:
+                i = heads_here[0]
+                status[i] = REPORT_ERROR + _g("与户主关系：this household already has a head, %(name)s.") % {"name": db_head["name"]}
+                heads_here = []
+            if not heads_here and not db_head_stays:
+                for i in members:
+                    if not status[i]:
+                        status[i] = REPORT_ERROR + _g(
+                            "与户主关系：the household at %(place)s has no head (户主); mark one person as 户主.") % {
+                            "place": self._place_label(key)}
+                continue
+            for i in members:
+                if not status[i] and relation_of[i] is None:
+                    status[i] = REPORT_ERROR + _g("与户主关系：missing; the household has more than one person.")
+        # In valid_rows mode a refused head leaves the rest of the household without one.
+        changed = True
+        while changed:
+            changed = False
+            for key, members in groups.items():
+                live = [i for i in members if not status[i]]
+                if not live:
+                    continue
+                if any(relation_of[i] == Relation.HEAD for i in live):
+                    continue
+                db_hh = self._existing_household(key)
+                db_head = head_rows.get(db_hh["head_id"]) if db_hh and db_hh["head_id"] else None
+                if db_head and db_head["household_id"] == db_hh["id"] and db_head["id_number_bidx"] not in in_file:
+                    continue
+                for i in live:
+                    status[i] = REPORT_ERROR + _g(
+                        "与户主关系：the household at %(place)s has no head (户主); mark one person as 户主.") % {
+                        "place": self._place_label(key)}
+                changed = True
+        # What each good row does.
+        self.rows = []  # (index, checked tuple, relation, existing resident or None)
+        for i, c in enumerate(checked):
+            if status[i]:
+                continue
+            r = existing.get(c[ID_BIDX])
+            self.rows.append((i, c, relation_of[i], r))
+            status[i] = REPORT_NEW if r is None else "?"
+        self.groups = groups
+        self.status = status
+        self._diff()
+        return self.status
+
+    def _existing_household(self, key):
+        grid_id, estate, number, unit, room, hh_number = key
+        b = self.buildings.get((grid_id, estate, number))
+        if b is None:
+            return None
+        h = self.houses.get((b["id"], unit, room))
+        if h is None:
+            return None
+        return self.households.get((h["id"], hh_number))
+
+    def _place_label(self, key) -> str:
+        grid_id, estate, number, unit, room, hh_number = key
+        label = f"{estate}{number}{'号楼' if number.isdigit() else ''}{unit}单元{room}室"
+        return label + (f"（户号 {hh_number}）" if hh_number else "")
+
+    def _diff(self):
+        """For existing residents: what changes (for the report and the audit log)."""
+        self.changes = {}
+        self.open_tags: dict[int, set] = defaultdict(set)
+        existing_ids = [r["id"] for _i, _c, _rel, r in self.rows if r is not None]
+        for part in _chunks(existing_ids, 2000):
+            for res_id, tag_id in ResidentTag.objects.filter(resident_id__in=part, end_date__isnull=True).values_list(
+                    "resident_id", "tag_id"):
+                self.open_tags[res_id].add(tag_id)
+        for i, c, relation, r in self.rows:
+            if r is None:
+                continue
+            ch = {}
+            if c[NAME] != r["name"]:
+                ch["name"] = [r["name"], c[NAME]]
+            if c[PHONE] is not None and c[PHONE][0] != r["phone_bidx"]:
+                ch["phone_masked"] = [r["phone_masked"], c[PHONE][2]]
+            for idx, field in ((ETHNICITY, "ethnicity"), (RESIDENCE, "residence_type"), (POLITICAL, "political_status")):
+                if c[idx] is not None and c[idx] != r[field]:
+                    ch[field] = [r[field], c[idx]]
+            if relation != r["relation"]:
+                ch["relation"] = [r["relation"], relation]
+            target = self._existing_household((c[GRID], c[ESTATE], c[BUILDING], c[UNIT], c[ROOM], c[HH_NUMBER]))
+            if target is None or target["id"] != r["household_id"] or r["status"] != ResidentStatus.ACTIVE:
+                ch["household"] = [r["household_id"], None if target is None else target["id"]]
+            if r["status"] != ResidentStatus.ACTIVE:
+                ch["status"] = [r["status"], ResidentStatus.ACTIVE]
+            self.changes[i] = ch
+            new_tags = set(c[TAGS]) - self.open_tags.get(r["id"], set())
+            self.status[i] = REPORT_UPDATED if (ch or new_tags) else REPORT_UNCHANGED
+
+    # -------------------------------------------------------- write
+    def write(self):
+        now = timezone.now()
+        today = self.today
+        ctx = self.ctx
+        actor_id = self.actor_id
+        logs = []  # (model, pk, repr, changes)
+        # Buildings.
+        new_b = {}
+        max_unit: dict[tuple, int] = defaultdict(int)
+        for i, c, relation, r in self.rows:
+            bkey = (c[GRID], c[ESTATE], c[BUILDING])
+            max_unit[bkey] = max(max_unit[bkey], c[UNIT])
+        for bkey, units in max_unit.items():
+            b = self.buildings.get(bkey)
+            if b is None:
+                grid_id, estate, number = bkey
+                obj = Building(estate=estate, number=number, units=units, region_id=grid_id, region_path=ctx.grid_paths[grid_id])
+                new_b[bkey] = obj
+            elif b["units"] < units:
+                logs.append((Building, b["id"], f"{b['estate']}{b['number']}", {"units": [str(b["units"]), str(units)]}))
+                Building.objects.filter(pk=b["id"]).update(units=units)
+                b["units"] = units
+        if new_b:
+            Building.objects.bulk_create(list(new_b.values()), batch_size=500)
+            for bkey, obj in new_b.items():
+                self.buildings[bkey] = {"id": obj.pk, "region_id": obj.region_id, "estate": obj.estate,
+                                        "number": obj.number, "units": obj.units}
+        # Houses.
+        new_h = {}
+        use_updates = []
+        for i, c, relation, r in self.rows:
+            b = self.buildings[(c[GRID], c[ESTATE], c[BUILDING])]
+            hkey = (b["id"], c[UNIT], c[ROOM])
+            h = self.houses.get(hkey)
+            if h is None:
+                if hkey not in new_h:
+                    new_h[hkey] = [c[GRID], c[USE] or "owner"]
+                elif c[USE]:
+                    new_h[hkey][1] = c[USE]
+            elif c[USE] and c[USE] != h["use"]:
+                logs.append((House, h["id"], f"{c[ESTATE]}{c[BUILDING]}-{c[UNIT]}-{c[ROOM]}", {"use": [h["use"], c[USE]]}))
+                use_updates.append((c[USE], h["id"]))
+                h["use"] = c[USE]
+        ids = _alloc_ids(House, len(new_h))
+        house_rows = []
+        for pk, (hkey, (grid_id, use)) in zip(ids, new_h.items()):
+            b_id, unit, room = hkey
+            floor = int(room[:-2]) if room.isdigit() and len(room) >= 3 and int(room[:-2]) < 32000 else None
+            house_rows.append((pk, grid_id, ctx.grid_paths[grid_id], b_id, unit, room, floor, use))
+            self.houses[hkey] = {"id": pk, "building_id": b_id, "unit": unit, "room": room, "use": use}
+        _insert(House, ["id", "region", "region_path", "building", "unit", "room", "floor", "use"], house_rows)
+        _update(House, ["use"], use_updates)
+        # Residents: ids for the new ones first (households point at their heads).
+        new_rows = [t for t in self.rows if t[3] is None]
+        new_ids = _alloc_ids(Resident, len(new_rows))
+        rid = {}
+        for pk, (i, c, relation, r) in zip(new_ids, new_rows):
+            rid[i] = pk
+        for i, c, relation, r in self.rows:
+            if r is not None:
+                rid[i] = r["id"]
+        # Households.
+        hh_of = {}
+        new_hh = {}
+        head_of_group = {}
+        for i, c, relation, r in self.rows:
+            gkey = (c[GRID], c[ESTATE], c[BUILDING], c[UNIT], c[ROOM], c[HH_NUMBER])
+            if relation == Relation.HEAD:
+                head_of_group[gkey] = rid[i]
+            b = self.buildings[(c[GRID], c[ESTATE], c[BUILDING])]
+            h = self.houses[(b["id"], c[UNIT], c[ROOM])]
+            hh = self.households.get((h["id"], c[HH_NUMBER]))
+            if hh is None:
+                hh = new_hh.get(gkey)
+                if hh is None:
+                    hh = new_hh[gkey] = {"id": None, "house_id": h["id"], "number": c[HH_NUMBER], "head_id": None,
+                                         "region_id": c[GRID], "region_path": ctx.grid_paths[c[GRID]]}
+            hh_of[i] = hh
+        for pk, hh in zip(_alloc_ids(Household, len(new_hh)), new_hh.values()):
+            hh["id"] = pk
+            self.households[(hh["house_id"], hh["number"])] = hh
+        new_hh_ids = {hh["id"] for hh in new_hh.values()}
+        hh_rows = []
+        for gkey, hh in new_hh.items():
+            hh["head_id"] = head_of_group.get(gkey)
+            hh_rows.append((hh["id"], hh["region_id"], hh["region_path"], hh["house_id"], hh["number"], hh["head_id"], now))
+        _insert(Household, ["id", "region", "region_path", "house", "number", "head", "created_at"], hh_rows)
+        # New residents.
+        res_cols = ["id", "region", "region_path", "name", "pinyin", "initials", "gender", "birth_date", "id_number_enc",
+                    "id_number_bidx", "id_number_masked", "phone_enc", "phone_bidx", "phone_masked", "ethnicity",
+                    "residence_type", "political_status", "household", "relation", "status", "created_at", "updated_at"]
+        res_rows, member_rows, event_rows = [], [], []
+        for i, c, relation, r in new_rows:
+            hh = hh_of[i]
+            phone = c[PHONE] or ("", "", "")
+            res_rows.append((
+                rid[i], hh["region_id"], hh["region_path"], c[NAME], c[PINYIN], c[INITIALS], c[GENDER], c[BIRTH],
+                c[ID_ENC], c[ID_BIDX], c[ID_MASKED], phone[1], phone[0], phone[2], c[ETHNICITY] or "汉族",
+                c[RESIDENCE] or "registered", c[POLITICAL] or "masses", hh["id"], relation, ResidentStatus.ACTIVE, now, now,
+            ))
+            member_rows.append((hh["id"], rid[i], relation, today, None))
+            event_rows.append((rid[i], EventKind.REGISTERED, today, None, hh["id"], c[NOTE], actor_id, now))
+        _insert(Resident, res_cols, res_rows)
+        # Existing residents: changes, moves, relation changes.
+        upd_rows = []
+        ended = []
+        relation_rows = []
+        heads_left: list[tuple[int, int]] = []  # (household, resident) where the resident may have been head
+        moved_regions = []
+        for i, c, relation, r in self.rows:
+            if r is None:
+                continue
+            ch = self.changes[i]
+            if not ch:
+                continue
+            hh = hh_of[i]
+            phone = c[PHONE]
+            upd_rows.append((
+                c[NAME], c[PINYIN], c[INITIALS],
+                phone[1] if phone else None, phone[0] if phone else None, phone[2] if phone else None,
+                c[ETHNICITY], c[RESIDENCE], c[POLITICAL], hh["id"], relation, ResidentStatus.ACTIVE,
+                hh["region_id"], hh["region_path"], now, r["id"],
+            ))
+            if "household" in ch:
+                if r["household_id"]:
+                    ended.append((today, r["id"]))
+                    heads_left.append((r["household_id"], r["id"]))
+                member_rows.append((hh["id"], r["id"], relation, today, None))
+                kind = EventKind.MOVE_HOUSE if r["status"] == ResidentStatus.ACTIVE and r["household_id"] else EventKind.MOVE_IN
+                event_rows.append((r["id"], kind, today, r["household_id"], hh["id"], c[NOTE], actor_id, now))
+                if hh["region_path"] != r["region_path"]:
+                    moved_regions.append((hh["region_path"], r["id"]))
+            elif "relation" in ch:
+                relation_rows.append((relation, r["id"]))
+                if r["relation"] == Relation.HEAD:
+                    heads_left.append((r["household_id"], r["id"]))
+            logs.append((Resident, r["id"], c[NAME], {k: [_s(a), _s(b)] for k, (a, b) in ch.items()}))
+        if upd_rows:
+            table = Resident._meta.db_table
+            sql = (f'UPDATE "{table}" SET "name" = %s, "pinyin" = %s, "initials" = %s, '
+                   '"phone_enc" = COALESCE(%s, "phone_enc"), "phone_bidx" = COALESCE(%s, "phone_bidx"), '
+                   '"phone_masked" = COALESCE(%s, "phone_masked"), "ethnicity" = COALESCE(%s, "ethnicity"), '
+                   '"residence_type" = COALESCE(%s, "residence_type"), "political_status" = COALESCE(%s, "political_status"), '
+                   '"household_id" = %s, "relation" = %s, "status" = %s, "region_id" = %s, "region_path" = %s, '
+                   '"updated_at" = %s WHERE "id" = %s')
+            if connection.vendor != "postgresql":
+                upd_rows = [r_[:14] + (connection.ops.adapt_datetimefield_value(r_[14]), r_[15]) for r_ in upd_rows]
+            with connection.cursor() as cur:
+                cur.executemany(sql, upd_rows)
+        # A resident has at most one open membership; ended ones keep their dates.
+        _update(HouseholdMembership, ["end_date"], ended, where="resident_id", open_only=True)
+        _update(HouseholdMembership, ["relation"], relation_rows, where="resident_id", open_only=True)
+        _insert(HouseholdMembership, ["household", "resident", "relation", "start_date", "end_date"], member_rows)
+        # Heads of existing households.
+        head_updates = []
+        for gkey, members in self.groups.items():
+            head = head_of_group.get(gkey)
+            if head is None:
+                continue
+            i = next((j for j in members if j in hh_of), None)
+            if i is None:
+                continue
+            hh = hh_of[i]
+            if hh["id"] in new_hh_ids:
+                continue
+            if hh["head_id"] != head:
+                logs.append((Household, hh["id"], self._place_label(gkey), {"head": [_s(hh["head_id"]), str(head)]}))
+                head_updates.append((head, hh["id"]))
+                hh["head_id"] = head
+        _update(Household, ["head"], head_updates)
+        # A head who moved away or is no longer head leaves the household without one (unless replaced).
+        cleared = heads_left  # runs after the head updates, so a replaced head is no longer matched
+        if cleared:
+            table = Household._meta.db_table
+            with connection.cursor() as cur:
+                cur.executemany(f'UPDATE "{table}" SET "head_id" = NULL WHERE "id" = %s AND "head_id" = %s', cleared)
+        _insert(ResidentEvent, ["resident", "kind", "date", "from_household", "to_household", "note", "created_by",
+                                "created_at"], event_rows)
+        # Tags: the file's care tags, and age tags from the birth date.
+        self._write_tags(rid, moved_regions, hh_of)
+        # Audit log for changes to existing rows.
+        if logs:
+            from auditlog.models import LogEntry
+
+            cts = {m: ContentType.objects.get_for_model(m) for m in {x[0] for x in logs}}
+            entries = [
+                LogEntry(content_type=cts[m], object_pk=str(pk), object_id=pk, object_repr=str(rep)[:200],
+                         action=LogEntry.Action.UPDATE, changes=ch, actor_id=actor_id, timestamp=now,
+                         additional_data={"import_job": self.job.pk})
+                for m, pk, rep, ch in logs
+            ]
+            LogEntry.objects.bulk_create(entries, batch_size=1000)
+
+    def _write_tags(self, rid, moved_regions, hh_of):
+        today = self.today
+        ctx = self.ctx
+        wanted: dict[int, set] = {}
+        age_ids = {t[0] for t in ctx.age_tags}
+        path_of = {}
+        for i, c, relation, r in self.rows:
+            b = c[BIRTH]
+            age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+            tags = set(c[TAGS])
+            for tid, lo, hi in ctx.age_tags:
+                if (lo is None or age >= lo) and (hi is None or age <= hi):
+                    tags.add(tid)
+            wanted[rid[i]] = tags
+            path_of[rid[i]] = hh_of[i]["region_path"]
+        open_tags = self.open_tags
+        add, end = [], []
+        for res_id, tags in wanted.items():
+            have = open_tags.get(res_id, set())
+            for t in tags - have:
+                add.append((res_id, t, today, None, "", path_of[res_id]))
+            for t in (have & age_ids) - tags:
+                end.append((res_id, t))
+        _insert(ResidentTag, ["resident", "tag", "start_date", "end_date", "note", "region_path"], add)
+        if end:
+            table = ResidentTag._meta.db_table
+            d = connection.ops.adapt_datefield_value(today) if connection.vendor != "postgresql" else today
+            with connection.cursor() as cur:
+                cur.executemany(
+                    f'UPDATE "{table}" SET "end_date" = %s WHERE "resident_id" = %s AND "tag_id" = %s AND "end_date" IS NULL',
+                    [(d, a, b) for a, b in end],
+                )
+        _update(ResidentTag, ["region_path"], moved_regions, where="resident_id")
+
+
+def _s(value) -> str | None:
+    return None if value is None else str(value)
