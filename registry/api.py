@@ -788,7 +788,7 @@ def start_import(
     access.require(user, "registry.import")
     if file.size and file.size > settings.LINLI_MAX_UPLOAD_BYTES:
         raise DomainError(
-            "upload_too_large", _("The file is larger than %(mb)s MB; split it into smaller files."),
+            "import_file_too_big", _("The file is larger than %(mb)s MB; split it into smaller files."),
             field="file", status=413, mb=settings.LINLI_MAX_UPLOAD_BYTES // (1024 * 1024),
         )
     region = _region_in_scope(user, region_id) if region_id is not None else None
