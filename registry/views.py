@@ -351,8 +351,8 @@ def resident_create(request, household_pk):
             r = services.register_resident(user, household=hh, data=form.person_data(), relation=d["relation"], on=d["date"] or None)
         except DomainError as e:
             _raise_access(e)
-            form.apply_error(e)
             clash = _clash_link(user, e, d.get("id_number", ""))
+            form.apply_error(e)
         else:
             messages.success(request, _("%(name)s is registered.") % {"name": r.name})
             return redirect("registry:resident_detail", r.pk)
@@ -500,8 +500,8 @@ def resident_edit(request, pk):
             services.update_resident(user, r, form.person_data(), expected_updated_at=expected)
         except DomainError as e:
             _raise_access(e)
-            form.apply_error(e)
             clash = _clash_link(user, e, form.cleaned_data.get("id_number", ""))
+            form.apply_error(e)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("registry:resident_detail", r.pk)
