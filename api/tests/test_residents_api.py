@@ -176,3 +176,21 @@ def test_history_shows_events_and_masked_audit_entries(world, bearer):
     for secret in (fresh.phone_enc, fresh.phone_bidx, fresh.id_number_enc, "13700001111", fresh.reveal_id_number()):
         assert secret not in text
     assert not any(k.endswith(("_enc", "_bidx")) for a in body["audit"] for k in a["changes"])
+
+
+def test_a_list_page_costs_the_same_queries_however_many_rows(world, bearer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from linli.testing import add_person
+
+    api = bearer(world.community1)
+    api.get("/api/auth/me")  # the token's first use records last_used_at
+    with CaptureQueriesContext(connection) as few:
+        assert len(api.get("/api/registry/residents", {"limit": 200}).json()["items"]) == 6
+    hh = world.g1.households[1]
+    for i in range(20):
+        add_person(hh, "测试" + "甲乙丙丁戊己庚辛壬癸"[i % 10] + "子丑"[i // 10], dt.date(1960, 1, 1 + i), "M", 100 + i, relation="other")
+    with CaptureQueriesContext(connection) as many:
+        assert len(api.get("/api/registry/residents", {"limit": 200}).json()["items"]) == 26
+    assert len(many.captured_queries) == len(few.captured_queries) <= 8
