@@ -52,7 +52,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def date_field(label=_("Date"), required=False):
+def date_field(label, required=False):
     # Kept as text: the service parses 1990-01-02, 1990/1/2, 1990年1月2日 and says what is wrong.
     return forms.CharField(label=label, required=required, widget=DateInput(attrs={"autocomplete": "off"}))
 

@@ -28,7 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import get_scoped, home_region, in_scope, scoped
-from linli.errors import Conflict, DomainError, Forbidden, NotFound
+from linli.errors import DomainError, Forbidden, NotFound
 from regions.models import Level, Region
 
 from . import access, search, services
@@ -47,7 +47,6 @@ from .forms import (
 )
 from .models import (
     CareTag,
-    EventKind,
     HouseholdMembership,
     ImportStatus,
     Relation,
