@@ -1,0 +1,147 @@
+"""bench/RESULTS.md from the results files of the last runs (bench/out/results-<db>.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+
+def _f(value, unit="", digits=1):
+    if value is None:
+        return "—"
+    if isinstance(value, (int, float)):
+        return f"{value:,.{digits}f}{unit}"
+    return str(value)
+
+
+def _ok(cond) -> str:
+    if cond is None:
+        return "—"
+    return "met" if cond else "**missed**"
+
+
+def _section(r: dict) -> list[str]:
+    db = r["db"]
+    m = r.get("machine", {})
+    n = r.get("residents", 0)
+    lines = [f"## {'SQLite' if db == 'sqlite' else 'PostgreSQL'}", ""]
+    lines.append(f"Run {r.get('started', '?')} – {r.get('finished', '?')}; command `{r.get('command', '')}`.")
+    if r.get("kept_from_earlier_run"):
+        lines.append(f"Figures for {', '.join(r['kept_from_earlier_run'])} come from an earlier run of the same size.")
+    version = f"PostgreSQL {m['postgresql']}" if "postgresql" in m else f"SQLite {m.get('sqlite', '?')}"
+    lines.append(f"Database: {version}. Load average (1/5/15 min) on the machine: {m.get('load_average', '?')} when the "
+                 f"big city was ready, {r.get('load_average_at_end', '?')} at the end (other work shared the cores).")
+    lines.append("")
+    lines.append("| measure | result | baseline (same run) | target | verdict |")
+    lines.append("|---|---|---|---|---|")
+    g = r.get("generate")
+    if g:
+        lines.append(
+            f"| generate {g['residents']:,} residents ({g['households']:,} households, {g['houses']:,} houses, "
+            f"{g['grids']} grids, {g['tags']:,} tags) | {_f(g['seconds'], ' s')} = {g['residents_per_second']:,} residents/s "
+            f"on {g['workers']} processes; database {_f(g.get('db_size_mb'), ' MB', 0)} | — | fast | — |"
+        )
+    gs = r.get("generate_small")
+    s, s0 = r.get("search"), r.get("search_small")
+    if s and "cases" in s:
+        for case, v in s["cases"].items():
+            base = (s0 or {}).get("cases", {}).get(case) if s0 else None
+            ratio = v["p95_ms"] / base["p95_ms"] if base and base["p95_ms"] else None
+            ok = v["p95_ms"] < 50 and (ratio is None or ratio <= 1.5)
+            who, what = case.split(":")
+            lines.append(
+                f"| {what.replace('_', ' ')} ({who} user), p95 at {n:,} | {_f(v['p95_ms'], ' ms')} (p50 {_f(v['p50_ms'], ' ms')}) "
+                f"| {_f(base['p95_ms'] if base else None, ' ms')} at {gs['residents'] if gs else '?':,} (×{_f(ratio, '', 2)}) "
+                f"| < 50 ms and ≤ 1.5× | {_ok(ok)} |"
+            )
+        lines.append(f"| (pages measured through: {s.get('target')}) | | | | |")
+    elif s:
+        lines.append(f"| list and search | error: {s.get('error')} | | | |")
+    lk = r.get("lookup")
+    if lk and "p95_ms" in lk:
+        lines.append(f"| exact ID-number lookup p95 at {n:,} ({lk['n']} lookups, {lk['found']} found) | "
+                     f"{_f(lk['p95_ms'], ' ms', 2)} (p50 {_f(lk['p50_ms'], ' ms', 2)}) | — | < 10 ms | {_ok(lk['p95_ms'] < 10)} |")
+    ex = r.get("export")
+    if ex and "street" in ex:
+        big, small = ex["street"], ex.get("community", {})
+        if "seconds" in big:
+            growth_ok = big["rss_peak_growth_mb"] < 100 and big["rss_peak_growth_mb"] - small.get("rss_peak_growth_mb", 0) < 50
+            lines.append(
+                f"| export {big['rows']:,} masked rows to .xlsx | {_f(big['seconds'], ' s')}, peak RSS +{_f(big['rss_peak_growth_mb'], ' MB')}, "
+                f"file {_f(big['file_mb'], ' MB')} | {small.get('rows', 0):,} rows: {_f(small.get('seconds'), ' s')}, "
+                f"peak RSS +{_f(small.get('rss_peak_growth_mb'), ' MB')} | < 10 s, flat memory | "
+                f"{_ok(big['seconds'] < 10 and growth_ok)} |"
+            )
+        else:
+            lines.append(f"| export | error: {big} | | | |")
+    elif ex:
+        lines.append(f"| export | error: {ex.get('error')} | | | |")
+    im = r.get("import")
+    if im and "raw" in im:
+        raw, li, iex = im["raw"], im.get("linli", {}), im.get("import_export", {})
+        f = im["file"]
+        lines.append(f"| import file | {f['rows']:,} rows, {f['file_mb']} MB .xlsx | | | |")
+        lines.append(f"| raw baseline: calamine read + executemany into one flat table | {_f(raw['seconds'], ' s')} | — | — | — |")
+        if "seconds" in li:
+            ratio = li["seconds"] / raw["seconds"]
+            lines.append(
+                f"| registry.importer run_import (atomic; {li['status']}, {li['created']:,} created, {li['errors']} errors) "
+                f"| {_f(li['seconds'], ' s')} | raw ×{ratio:.1f} | ≤ 3× raw | {_ok(ratio <= 3)} |"
+            )
+        else:
+            lines.append(f"| registry.importer | {li.get('error')} | | | |")
+        if "seconds" in iex and "seconds" in li:
+            scale = f["rows"] / iex["rows"] if iex.get("rows") else 1
+            est = iex["seconds"] * scale
+            note = "" if scale == 1 else f" ({iex['rows']:,} rows measured, ×{scale:.0f} extrapolated)"
+            speedup = est / li["seconds"]
+            lines.append(
+                f"| django-import-export 4.4.3 ModelResource, same file{note} ({iex['created']:,} created, "
+                f"{iex['errors']} errors) | {_f(est, ' s')} | registry.importer is {speedup:.1f}× faster | ≥ 10× faster | "
+                f"{_ok(speedup >= 10)} |"
+            )
+        elif iex:
+            lines.append(f"| django-import-export | {iex.get('error', 'skipped')} | | | |")
+    elif im:
+        lines.append(f"| import | error: {im.get('error')} | | | |")
+    lines.append("")
+    return lines
+
+
+def write_report() -> Path:
+    results = []
+    for db in ("sqlite", "postgres"):
+        p = OUT / f"results-{db}.json"
+        if p.exists():
+            results.append(json.loads(p.read_text()))
+    m = next((r["machine"] for r in results if "machine" in r), {})
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `python -m bench` (see bench/__main__.py); every figure is from the run named in",
+        "its section, each beside the baseline measured in the same run.",
+        "",
+        f"Machine: {m.get('cores', '?')} cores ({m.get('cpu', '?')}), {_f(m.get('memory_mb', 0) / 1024, ' GB')} memory, "
+        f"Python {m.get('python', '?')}, SQLite {m.get('sqlite', '?')}, "
+        f"PostgreSQL {next((r['machine'].get('postgresql') for r in results if 'postgresql' in r.get('machine', {})), '—')}; "
+        f"{m.get('os', '')}.",
+        "",
+        "How to read it: *p95* is the 95th percentile of the request or call times (after a warm-up);",
+        "page timings are server-side (Django test client: middleware, view, queries, template) for one",
+        "client; the import baseline is the same file read with python-calamine and inserted with a",
+        "plain executemany into one flat table; memory is the peak resident-set growth of a fresh",
+        "process doing only the export. Imports run in a transaction that is rolled back after timing,",
+        "so each importer starts from the same data.",
+        "",
+    ]
+    for r in results:
+        lines += _section(r)
+    notes = HERE / "NOTES.md"
+    if notes.exists():
+        lines += ["## Notes", "", notes.read_text().strip(), ""]
+    path = HERE / "RESULTS.md"
+    path.write_text("\n".join(lines))
+    return path
