@@ -320,6 +320,19 @@ def household_detail(request, pk):
     })
 
 
+def _check_person_fields(form, data: dict) -> bool:
+    """Check each personal field on its own so that every wrong field gets its message at once
+    (the service stops at the first); True when all are right."""
+    ok = True
+    for key, value in data.items():
+        try:
+            services.clean_person({key: value}, partial=True)
+        except DomainError as e:
+            form.apply_error(e)
+            ok = False
+    return ok
+
+
 def _clash_link(user, error: DomainError, raw_number: str):
     """For "ID already registered": the existing record, when the user may open it."""
     if error.code != "id_number_taken":
@@ -344,7 +357,7 @@ def resident_create(request, household_pk):
     initial = {"relation": Relation.OTHER if has_head else Relation.HEAD, "date": timezone.localdate().isoformat()}
     form = ResidentForm(request.POST or None, initial=initial)
     clash = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _check_person_fields(form, form.person_data()):
         d = form.cleaned_data
         try:
             r = services.register_resident(user, household=hh, data=form.person_data(), relation=d["relation"], on=d["date"] or None)
@@ -488,7 +501,9 @@ def resident_edit(request, pk):
     }
     form = ResidentEditForm(request.POST or None, initial=initial, has_household=bool(r.household_id))
     clash = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _check_person_fields(
+        form, {k: v for k, v in form.person_data().items() if k != "relation"}
+    ):
         expected = None
         if form.cleaned_data.get("updated_at"):
             try:

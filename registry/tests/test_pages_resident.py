@@ -257,3 +257,10 @@ def test_script_in_a_name_is_refused_and_shown_escaped(world, login):
 def test_register_into_a_sibling_grids_household_is_not_found(world, login):
     assert _register(login(world.grid1_user), world.g2.households[0]).status_code == 404
     assert not Resident.objects.filter(name="林小红").exists()
+
+
+def test_every_wrong_field_gets_its_message_at_once(world, login):
+    resp = _register(login(world.grid1_user), world.g1.households[1], name="王5", id_number="320508198502300011", phone="123")
+    body = resp.content.decode()
+    assert "may not contain digits" in body and "impossible birth date" in body and "is not a mobile" in body
+    assert not Resident.objects.filter(phone_masked__startswith="12").exists()
