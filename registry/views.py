@@ -769,10 +769,15 @@ def import_template(request):
 
 
 def _refused_rows(job, limit: int = 200) -> tuple[list[str], list[list[str]], int]:
-    """Header and refused rows from the job's row report (the rows whose status says 错误)."""
+    """Header and refused rows from the job's row report (the rows whose status says 错误), for
+    the page: the reason next to the name, ID numbers and phones masked like every other list."""
     if not job.report:
         return [], [], 0
     from python_calamine import CalamineWorkbook
+
+    from linli.pii import mask_id_number, mask_phone
+
+    from .importer import ALIASES, _norm_header
 
     try:
         with job.report.open("rb") as fh:
@@ -783,16 +788,29 @@ def _refused_rows(job, limit: int = 200) -> tuple[list[str], list[list[str]], in
     if header_at is None:
         return [], [], 0
     header = [str(c).strip() for c in sheet[header_at]]
+    keys = [ALIASES.get(_norm_header(h), "") for h in header]
+    status_col = next((i for i, h in enumerate(header) if h in ("导入结果", "结果", "状态")), None)
     refused, total = [], 0
     for row in sheet[header_at + 1:]:
         cells = ["" if c is None else (str(int(c)) if isinstance(c, float) and c.is_integer() else str(c)) for c in row]
-        if any(cell.startswith("错误") for cell in cells):
-            total += 1
-            if len(refused) < limit:
-                refused.append(cells)
-    # Keep the table narrow on a phone: drop columns that are empty in every refused row.
-    keep = [i for i in range(len(header)) if header[i] and any(i < len(r) and r[i] for r in refused)]
-    return [header[i] for i in keep], [[r[i] if i < len(r) else "" for i in keep] for r in refused], total
+        cells += [""] * (len(header) - len(cells))
+        if not any(cell.startswith("错误") for cell in cells):
+            continue
+        total += 1
+        if len(refused) < limit:
+            for i, key in enumerate(keys):
+                if key == "id_number":
+                    cells[i] = mask_id_number(cells[i].strip())
+                elif key == "phone":
+                    cells[i] = mask_phone(cells[i].strip())
+            refused.append(cells)
+    # Row number, name and reason first; then the other columns that hold something.
+    first = [i for i, h in enumerate(header) if h == "行号"] + [i for i, k in enumerate(keys) if k == "name"][:1]
+    if status_col is not None:
+        first.append(status_col)
+    rest = [i for i in range(len(header)) if i not in first and header[i] and any(r[i] for r in refused)]
+    order = first + rest
+    return [header[i] for i in order], [[r[i] for i in order] for r in refused], total
 
 
 @registry_view("registry.import")

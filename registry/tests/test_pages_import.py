@@ -64,6 +64,7 @@ def test_valid_rows_mode_takes_the_good_row_and_reports_the_bad_one(world, login
     assert not Resident.objects.filter(name="许丽").exists()
     body = c.get(url("import_job", job.pk)).content.decode()
     assert 'id="refused-rows"' in body and "许丽" in body and "错误" in body and "陈国庆" not in body.split('id="refused-rows"')[1]
+    assert BAD not in body and BAD[:4] + "**********" + BAD[-4:] in body  # masked on the page
     assert 'hx-trigger="every 1s"' not in body  # finished: no more polling
     assert url("import_report", job.pk) in body
     report = c.get(url("import_report", job.pk))
