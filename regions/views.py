@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -99,6 +100,8 @@ def _node_context(request, node: Region, **forms) -> dict:
         "outline": outline(node.boundary),
         "can_manage": can_manage,
         "open": forms.pop("open", ""),
+        # where the language switch returns to (the form views answer POST only)
+        "page_url": reverse("regions:node", args=[node.pk]),
     }
     if can_manage:
         child_level = node.level + 1

@@ -77,6 +77,7 @@ def test_a_bad_code_shows_the_message_keeps_the_input_and_creates_nothing(world,
     html = r.content.decode()
     assert 'class="field-error"' in html and "A region code has digits only." in html
     assert 'value="新社区"' in html and 'value="32050800100X"' in html
+    assert f'name="next" value="{node_url(world.street)}"' in html  # the language switch returns to a page that answers GET
     assert Region.objects.count() == before
 
 
@@ -133,6 +134,7 @@ def test_move_a_grid_to_another_community(world, login):
     page = client.get(reverse("regions:move", args=[world.grid2.pk])).content.decode()
     assert f'value="{world.community2.pk}"' in page
     assert f'value="{world.community.pk}"' not in page  # its own community is not offered
+    assert "第二网格 belongs to 钮家巷社区." in page
     r = client.post(reverse("regions:move", args=[world.grid2.pk]), {"community": world.community2.pk})
     assert r.status_code == 302
     grid = Region.objects.get(pk=world.grid2.pk)
