@@ -391,6 +391,10 @@ class Context:
             self.tag_lookup[name.lower()] = (tid, derived)
             if derived:
                 self.age_tags.append((tid, lo, hi))
+        self.memo: dict[str, dict] = defaultdict(dict)
+        self.parse_birth = _birth(self)
+        self.parse_grid = _grid(self)
+        self.parse_tags = _tags(self)
 
 
 def _msg(e: DomainError, column: str) -> str:
@@ -403,83 +407,83 @@ def _get(row, col):
     return row[col]
 
 
-def check_row(row: list, ctx: Context):
-    """A plain tuple of clean values, or raises RowError with the message for the report."""
-    m = ctx.mapping
-    g = m.get
+def _memo(ctx: "Context", key: str, raw, fn):
+    """fn(raw) for a column whose values repeat (grid, estate, relation...), remembered per file."""
+    cache = ctx.memo[key]
     try:
-        name = v.parse_name(_cell(_get(row, m["name"])))
-    except DomainError as e:
-        raise RowError(_msg(e, "姓名"))
-    raw_id = _get(row, m["id_number"])
-    if isinstance(raw_id, float) and raw_id >= 1e16:
-        raise RowError(_g("身份证号：the number was stored as a number by Excel and lost its last digits; format the column as text and type it again."))
-    try:
-        idn = idnumber.parse(_cell(raw_id), today=ctx.today)
-    except DomainError as e:
-        raise RowError(_msg(e, "身份证号"))
-    if "gender" in m:
-        raw = _get(row, m["gender"])
-        if raw not in (None, ""):
-            try:
-                gender = v.parse_gender(_cell(raw), field="gender")
-            except DomainError as e:
-                raise RowError(_msg(e, "性别"))
-            if gender != idn.gender:
-                raise RowError(_g("性别：%(given)s does not match the ID number (%(id)s).") % {
-                    "given": "男" if gender == "M" else "女", "id": "男" if idn.gender == "M" else "女"})
-    if "birth_date" in m:
-        raw = _get(row, m["birth_date"])
-        if raw not in (None, ""):
-            try:
-                birth = v.parse_date(raw if isinstance(raw, (dt.date, int, float)) and not isinstance(raw, bool) else _cell(raw),
-                                     field="birth_date", today=ctx.today)
-            except DomainError as e:
-                raise RowError(_msg(e, "出生日期"))
-            if birth != idn.birth_date:
-                raise RowError(_g("出生日期：%(given)s does not match the ID number (%(id)s).") % {
-                    "given": birth.isoformat(), "id": idn.birth_date.isoformat()})
-    phone = None
-    if "phone" in m:
-        raw = _get(row, m["phone"])
-        if raw not in (None, ""):
-            try:
-                phone = v.parse_phone(_cell(raw))
-            except DomainError as e:
-                raise RowError(_msg(e, "联系电话"))
-    person = {}
-    for key in ("ethnicity", "residence_type", "political_status"):
-        if key in m:
-            raw = _get(row, m[key])
-            if raw not in (None, ""):
-                person[key] = _cell(raw)
-    if person:
+        hit = cache[raw]
+    except KeyError:
         try:
-            person = services.clean_person(person, partial=True)
+            hit = (True, fn(raw))
+        except RowError as e:
+            hit = (False, e.text)
+        if len(cache) < 50_000:
+            cache[raw] = hit
+    except TypeError:  # an unhashable cell value
+        return fn(raw)
+    if not hit[0]:
+        raise RowError(hit[1])
+    return hit[1]
+
+
+def _gender(raw):
+    try:
+        return v.parse_gender(_cell(raw), field="gender")
+    except DomainError as e:
+        raise RowError(_msg(e, "性别"))
+
+
+def _birth(ctx):
+    def parse(raw):
+        try:
+            value = raw if isinstance(raw, (dt.date, int, float)) and not isinstance(raw, bool) else _cell(raw)
+            return v.parse_date(value, field="birth_date", today=ctx.today)
         except DomainError as e:
-            raise RowError(_msg(e, HEADER_LABELS.get(e.field, "")))
-    # Grid
-    raw_grid = pii.clean_text(_cell(_get(row, g("grid")))).replace(" ", "")
-    if raw_grid:
-        grid_id = ctx.by_code.get(raw_grid)
+            raise RowError(_msg(e, "出生日期"))
+    return parse
+
+
+def _person(raws):
+    person = {k: _cell(x) for k, x in zip(("ethnicity", "residence_type", "political_status"), raws) if x not in (None, "")}
+    if not person:
+        return (None, None, None)
+    try:
+        person = services.clean_person(person, partial=True)
+    except DomainError as e:
+        raise RowError(_msg(e, HEADER_LABELS.get(e.field, "")))
+    return (person.get("ethnicity"), person.get("residence_type"), person.get("political_status"))
+
+
+def _grid(ctx):
+    def parse(raw):
+        text = pii.clean_text(_cell(raw)).replace(" ", "")
+        if not text:
+            if ctx.default_grid is None:
+                raise RowError(_g("网格：missing; your area has several grids, so each row needs its grid."))
+            return ctx.default_grid
+        grid_id = ctx.by_code.get(text)
         if grid_id is None:
-            ids = ctx.by_name.get(raw_grid, [])
+            ids = ctx.by_name.get(text, [])
             if len(ids) > 1:
-                raise RowError(_g("网格：several grids in your area are called %(v)s; write the grid code instead.") % {"v": raw_grid})
+                raise RowError(_g("网格：several grids in your area are called %(v)s; write the grid code instead.") % {"v": text})
             if not ids:
-                raise RowError(_g("网格：%(v)s is not a grid in your area.") % {"v": raw_grid})
+                raise RowError(_g("网格：%(v)s is not a grid in your area.") % {"v": text})
             grid_id = ids[0]
-    else:
-        grid_id = ctx.default_grid
-        if grid_id is None:
-            raise RowError(_g("网格：missing; your area has several grids, so each row needs its grid."))
-    # Place
-    estate = pii.clean_text(_cell(_get(row, m["estate"])))
+        return grid_id
+    return parse
+
+
+def _estate(raw):
+    estate = pii.clean_text(_cell(raw))
     if not estate:
         raise RowError(_g("小区：missing."))
     if len(estate) > 100:
         raise RowError(_g("小区：at most 100 characters."))
-    building = pii.clean_text(_cell(_get(row, m["building"]))).replace(" ", "")
+    return estate
+
+
+def _building(raw):
+    building = pii.clean_text(_cell(raw)).replace(" ", "")
     for suffix in ("号楼", "栋", "幢", "号", "楼"):
         if building.endswith(suffix) and len(building) > len(suffix):
             building = building[: -len(suffix)]
@@ -488,53 +492,123 @@ def check_row(row: list, ctx: Context):
         raise RowError(_g("楼栋：missing."))
     if len(building) > 20:
         raise RowError(_g("楼栋：at most 20 characters."))
-    raw_unit = pii.clean_text(_cell(_get(row, g("unit")))).replace(" ", "").removesuffix("单元")
-    if raw_unit:
-        if not raw_unit.isdigit() or not 1 <= int(raw_unit) <= 50:
-            raise RowError(_g("单元：%(v)s is not a unit number from 1 to 50.") % {"v": raw_unit})
-        unit = int(raw_unit)
-    else:
-        unit = 1
-    room = pii.clean_text(_cell(_get(row, m["room"]))).replace(" ", "").removesuffix("室").removesuffix("号")
+    return building
+
+
+def _unit(raw):
+    text = pii.clean_text(_cell(raw)).replace(" ", "").removesuffix("单元")
+    if not text:
+        return 1
+    if not text.isdigit() or not 1 <= int(text) <= 50:
+        raise RowError(_g("单元：%(v)s is not a unit number from 1 to 50.") % {"v": text})
+    return int(text)
+
+
+def _room(raw):
+    room = pii.clean_text(_cell(raw)).replace(" ", "").removesuffix("室").removesuffix("号")
     if not room:
         raise RowError(_g("房号：missing."))
     if len(room) > 20:
         raise RowError(_g("房号：at most 20 characters."))
-    use = None
-    if "use" in m:
-        raw = _get(row, m["use"])
-        if raw not in (None, ""):
-            try:
-                use = v.parse_house_use(_cell(raw), field="use")
-            except DomainError as e:
-                raise RowError(_msg(e, "房屋用途"))
-    hh_number = pii.clean_text(_cell(_get(row, g("household_number")))).replace(" ", "")
-    if len(hh_number) > 30:
+    return room
+
+
+def _use(raw):
+    if raw in (None, ""):
+        return None
+    try:
+        return v.parse_house_use(_cell(raw), field="use")
+    except DomainError as e:
+        raise RowError(_msg(e, "房屋用途"))
+
+
+def _hh_number(raw):
+    text = pii.clean_text(_cell(raw)).replace(" ", "")
+    if len(text) > 30:
         raise RowError(_g("户号：at most 30 characters."))
-    relation = None
-    if "relation" in m:
-        raw = _get(row, m["relation"])
-        if raw not in (None, ""):
-            try:
-                raw = _cell(raw)
-                relation = v.parse_relation(_RELATION_LABELS.get(pii.clean_text(raw).replace(" ", ""), raw), field="relation")
-            except DomainError as e:
-                raise RowError(_msg(e, "与户主关系"))
-    tag_ids = ()
-    if "tags" in m:
-        raw = pii.clean_text(_cell(_get(row, m["tags"])))
-        if raw:
-            found = []
-            for part in _SPLIT_TAGS.split(raw):
-                if not part:
-                    continue
-                hit = ctx.tag_lookup.get(part.lower())
-                if hit is None:
-                    raise RowError(_g("关爱标签：%(v)s is not a care tag we know.") % {"v": part})
-                if not hit[1] and hit[0] not in found:  # age-derived tags follow the birth date
-                    found.append(hit[0])
-            tag_ids = tuple(found)
-    note = pii.clean_text(_cell(_get(row, g("note"))))[:500]
+    return text
+
+
+def _relation(raw):
+    if raw in (None, ""):
+        return None
+    try:
+        raw = _cell(raw)
+        return v.parse_relation(_RELATION_LABELS.get(pii.clean_text(raw).replace(" ", ""), raw), field="relation")
+    except DomainError as e:
+        raise RowError(_msg(e, "与户主关系"))
+
+
+def _tags(ctx):
+    def parse(raw):
+        text = pii.clean_text(_cell(raw))
+        found = []
+        for part in _SPLIT_TAGS.split(text):
+            if not part:
+                continue
+            hit = ctx.tag_lookup.get(part.lower())
+            if hit is None:
+                raise RowError(_g("关爱标签：%(v)s is not a care tag we know.") % {"v": part})
+            if not hit[1] and hit[0] not in found:  # age-derived tags follow the birth date
+                found.append(hit[0])
+        return tuple(found)
+    return parse
+
+
+def check_row(row: list, ctx: Context):
+    """A plain tuple of clean values, or raises RowError with the message for the report."""
+    m = ctx.mapping
+    g = m.get
+    n = len(row)
+
+    def get(key):
+        col = g(key)
+        return row[col] if col is not None and col < n else None
+
+    try:
+        name = v.parse_name(_cell(get("name")))
+    except DomainError as e:
+        raise RowError(_msg(e, "姓名"))
+    raw_id = get("id_number")
+    if isinstance(raw_id, float) and raw_id >= 1e16:
+        raise RowError(_g("身份证号：the number was stored as a number by Excel and lost its last digits; format the column as text and type it again."))
+    try:
+        idn = idnumber.parse(_cell(raw_id), today=ctx.today)
+    except DomainError as e:
+        raise RowError(_msg(e, "身份证号"))
+    raw = get("gender")
+    if raw not in (None, ""):
+        gender = _memo(ctx, "gender", raw, _gender)
+        if gender != idn.gender:
+            raise RowError(_g("性别：%(given)s does not match the ID number (%(id)s).") % {
+                "given": "男" if gender == "M" else "女", "id": "男" if idn.gender == "M" else "女"})
+    raw = get("birth_date")
+    if raw not in (None, ""):
+        birth = _memo(ctx, "birth", raw, ctx.parse_birth)
+        if birth != idn.birth_date:
+            raise RowError(_g("出生日期：%(given)s does not match the ID number (%(id)s).") % {
+                "given": birth.isoformat(), "id": idn.birth_date.isoformat()})
+    phone = None
+    raw = get("phone")
+    if raw not in (None, ""):
+        try:
+            phone = v.parse_phone(_cell(raw))
+        except DomainError as e:
+            raise RowError(_msg(e, "联系电话"))
+    ethnicity, residence, political = _memo(
+        ctx, "person", (get("ethnicity"), get("residence_type"), get("political_status")), _person)
+    grid_id = _memo(ctx, "grid", get("grid"), ctx.parse_grid)
+    estate = _memo(ctx, "estate", get("estate"), _estate)
+    building = _memo(ctx, "building", get("building"), _building)
+    unit = _memo(ctx, "unit", get("unit"), _unit)
+    room = _memo(ctx, "room", get("room"), _room)
+    use = _memo(ctx, "use", get("use"), _use)
+    hh_number = _memo(ctx, "hh", get("household_number"), _hh_number)
+    relation = _memo(ctx, "relation", get("relation"), _relation)
+    raw = get("tags")
+    tag_ids = _memo(ctx, "tags", raw, ctx.parse_tags) if raw not in (None, "") else ()
+    raw = get("note")
+    note = pii.clean_text(_cell(raw))[:500] if raw not in (None, "") else ""
     py, initials = name_pinyin(name)
     number = idn.number
     id_bidx = pii.blind_index(number, "id_number")
@@ -544,8 +618,8 @@ def check_row(row: list, ctx: Context):
         phone_t = None
     return (
         name, py, initials, id_bidx, pii.encrypt(number, Resident.AAD_ID), pii.mask_id_number(number),
-        idn.gender, idn.birth_date, phone_t, person.get("ethnicity"), person.get("residence_type"),
-        person.get("political_status"), grid_id, estate, building, unit, room, use, hh_number, relation, tag_ids, note,
+        idn.gender, idn.birth_date, phone_t, ethnicity, residence, political,
+        grid_id, estate, building, unit, room, use, hh_number, relation, tag_ids, note,
     )
 
 
@@ -631,23 +705,8 @@ def _insert(model, names: list[str], rows: list[tuple]):
                 for row in rows:
                     copy.write_row(row)
         else:
-            ops = connection.ops
-            adapted = []
-            conv = []
-            for n in names:
-                f = model._meta.get_field(n)
-                t = f.get_internal_type()
-                if t == "DateTimeField":
-                    conv.append(ops.adapt_datetimefield_value)
-                elif t == "DateField":
-                    conv.append(ops.adapt_datefield_value)
-                else:
-                    conv.append(None)
-            if any(conv):
-                for row in rows:
-                    adapted.append(tuple(fn(x) if fn and x is not None else x for fn, x in zip(conv, row)))
-            else:
-                adapted = rows
+            # Rows come with dates and times already in the database's form (see Plan.write).
+            adapted = rows
             col_sql = ", ".join(f'"{x}"' for x in cols)
             marks = ", ".join(["%s"] * len(cols))
             c.executemany(f'INSERT INTO "{table}" ({col_sql}) VALUES ({marks})', adapted)
@@ -972,8 +1031,11 @@ class Plan:
 
     # -------------------------------------------------------- write
     def write(self):
-        now = timezone.now()
-        today = self.today
+        now_obj = timezone.now()
+        if connection.vendor == "postgresql":
+            now, today, day = now_obj, self.today, (lambda d: d)
+        else:  # SQLite takes ISO text; adapt once rather than per row
+            now, today, day = connection.ops.adapt_datetimefield_value(now_obj), self.today.isoformat(), dt.date.isoformat
         ctx = self.ctx
         actor_id = self.actor_id
         logs = []  # (model, pk, repr, changes)
@@ -1116,8 +1178,6 @@ class Plan:
                    '"residence_type" = COALESCE(%s, "residence_type"), "political_status" = COALESCE(%s, "political_status"), '
                    '"household_id" = %s, "relation" = %s, "status" = %s, "region_id" = %s, "region_path" = %s, '
                    '"updated_at" = %s WHERE "id" = %s')
-            if connection.vendor != "postgresql":
-                upd_rows = [r_[:14] + (connection.ops.adapt_datetimefield_value(r_[14]), r_[15]) for r_ in upd_rows]
             with connection.cursor() as cur:
                 cur.executemany(sql, upd_rows)
         # A resident has at most one open membership; ended ones keep their dates.
@@ -1150,7 +1210,7 @@ class Plan:
         _insert(ResidentEvent, ["resident", "kind", "date", "from_household", "to_household", "note", "created_by",
                                 "created_at"], event_rows)
         # Tags: the file's care tags, and age tags from the birth date.
-        self._write_tags(rid, moved_regions, hh_of)
+        self._write_tags(rid, moved_regions, hh_of, today)
         # Audit log for changes to existing rows.
         if logs:
             from auditlog.models import LogEntry
@@ -1158,13 +1218,13 @@ class Plan:
             cts = {m: ContentType.objects.get_for_model(m) for m in {x[0] for x in logs}}
             entries = [
                 LogEntry(content_type=cts[m], object_pk=str(pk), object_id=pk, object_repr=str(rep)[:200],
-                         action=LogEntry.Action.UPDATE, changes=ch, actor_id=actor_id, timestamp=now,
+                         action=LogEntry.Action.UPDATE, changes=ch, actor_id=actor_id, timestamp=now_obj,
                          additional_data={"import_job": self.job.pk})
                 for m, pk, rep, ch in logs
             ]
             LogEntry.objects.bulk_create(entries, batch_size=1000)
 
-    def _write_tags(self, rid, moved_regions, hh_of):
+    def _write_tags(self, rid, moved_regions, hh_of, today_db):
         today = self.today
         ctx = self.ctx
         wanted: dict[int, set] = {}
@@ -1184,13 +1244,13 @@ class Plan:
         for res_id, tags in wanted.items():
             have = open_tags.get(res_id, set())
             for t in tags - have:
-                add.append((res_id, t, today, None, "", path_of[res_id]))
+                add.append((res_id, t, today_db, None, "", path_of[res_id]))
             for t in (have & age_ids) - tags:
                 end.append((res_id, t))
         _insert(ResidentTag, ["resident", "tag", "start_date", "end_date", "note", "region_path"], add)
         if end:
             table = ResidentTag._meta.db_table
-            d = connection.ops.adapt_datefield_value(today) if connection.vendor != "postgresql" else today
+            d = today_db
             with connection.cursor() as cur:
                 cur.executemany(
                     f'UPDATE "{table}" SET "end_date" = %s WHERE "resident_id" = %s AND "tag_id" = %s AND "end_date" IS NULL',
