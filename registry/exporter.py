@@ -27,8 +27,8 @@ from .models import (
     CareTag,
     Gender,
     ImportJob,
-    OrgKind,
     Organization,
+    OrgKind,
     PoliticalStatus,
     Relation,
     ResidenceType,
@@ -148,7 +148,7 @@ def export_residents_xlsx(user, *, q: str = "", tag: str = "", region_path: str 
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
     ws = wb.add_worksheet("居民")
     widths = [10, 5, 12, 5, 20, 14, 8, 8, 12, 12, 48, 10, 20, 8]
-    for col, (label, width) in enumerate(zip(RESIDENT_HEADERS, widths)):
+    for col, (label, width) in enumerate(zip(RESIDENT_HEADERS, widths, strict=True)):
         ws.set_column(col, col, width)
         ws.write_string(0, col, label, head)
     ws.freeze_panes(1, 0)
@@ -251,7 +251,7 @@ def import_report_xlsx(job: ImportJob) -> str:
         ws.set_column(1, 1, 40)
         for col, value in enumerate(header, start=2):
             ws.write_string(0, col, safe_text(_text(value)), head)
-        for out_row, (rowno, status) in enumerate(zip(outcome["rows"], outcome["statuses"]), start=1):
+        for out_row, (rowno, status) in enumerate(zip(outcome["rows"], outcome["statuses"], strict=True), start=1):
             ws.write_number(out_row, 0, rowno)
             ws.write_string(out_row, 1, safe_text(status), bad if status.startswith("错误") else None)
             source = rows[rowno - 1] if rowno - 1 < len(rows) else []

@@ -45,8 +45,7 @@ from linli import pii
 from linli.errors import DomainError, Forbidden
 from regions.models import Level, Region
 
-from . import idnumber
-from . import services
+from . import idnumber, services
 from . import validators as v
 from .models import (
     Building,
@@ -407,7 +406,7 @@ def _get(row, col):
     return row[col]
 
 
-def _memo(ctx: "Context", key: str, raw, fn):
+def _memo(ctx: Context, key: str, raw, fn):
     """fn(raw) for a column whose values repeat (grid, estate, relation...), remembered per file."""
     cache = ctx.memo[key]
     try:
@@ -444,7 +443,7 @@ def _birth(ctx):
 
 
 def _person(raws):
-    person = {k: _cell(x) for k, x in zip(("ethnicity", "residence_type", "political_status"), raws) if x not in (None, "")}
+    person = {k: _cell(x) for k, x in zip(("ethnicity", "residence_type", "political_status"), raws, strict=True) if x not in (None, "")}
     if not person:
         return (None, None, None)
     try:
@@ -845,7 +844,6 @@ class Plan:
 
     # -------------------------------------------------------- resolve
     def resolve(self, rownos: list[int], checked: list) -> list[str]:
-        ctx = self.ctx
         n = len(checked)
         status = [""] * n
         for i, c in enumerate(checked):
@@ -1042,7 +1040,7 @@ class Plan:
         # Buildings.
         new_b = {}
         max_unit: dict[tuple, int] = defaultdict(int)
-        for i, c, relation, r in self.rows:
+        for _i, c, _relation, _r in self.rows:
             bkey = (c[GRID], c[ESTATE], c[BUILDING])
             max_unit[bkey] = max(max_unit[bkey], c[UNIT])
         for bkey, units in max_unit.items():
@@ -1063,7 +1061,7 @@ class Plan:
         # Houses.
         new_h = {}
         use_updates = []
-        for i, c, relation, r in self.rows:
+        for _i, c, _relation, _r in self.rows:
             b = self.buildings[(c[GRID], c[ESTATE], c[BUILDING])]
             hkey = (b["id"], c[UNIT], c[ROOM])
             h = self.houses.get(hkey)
@@ -1078,7 +1076,7 @@ class Plan:
                 h["use"] = c[USE]
         ids = _alloc_ids(House, len(new_h))
         house_rows = []
-        for pk, (hkey, (grid_id, use)) in zip(ids, new_h.items()):
+        for pk, (hkey, (grid_id, use)) in zip(ids, new_h.items(), strict=True):
             b_id, unit, room = hkey
             floor = int(room[:-2]) if room.isdigit() and len(room) >= 3 and int(room[:-2]) < 32000 else None
             house_rows.append((pk, grid_id, ctx.grid_paths[grid_id], b_id, unit, room, floor, use))
@@ -1089,16 +1087,16 @@ class Plan:
         new_rows = [t for t in self.rows if t[3] is None]
         new_ids = _alloc_ids(Resident, len(new_rows))
         rid = {}
-        for pk, (i, c, relation, r) in zip(new_ids, new_rows):
+        for pk, (i, _c, _relation, _r) in zip(new_ids, new_rows, strict=True):
             rid[i] = pk
-        for i, c, relation, r in self.rows:
+        for i, _c, _relation, r in self.rows:
             if r is not None:
                 rid[i] = r["id"]
         # Households.
         hh_of = {}
         new_hh = {}
         head_of_group = {}
-        for i, c, relation, r in self.rows:
+        for i, c, relation, _r in self.rows:
             gkey = (c[GRID], c[ESTATE], c[BUILDING], c[UNIT], c[ROOM], c[HH_NUMBER])
             if relation == Relation.HEAD:
                 head_of_group[gkey] = rid[i]
@@ -1111,7 +1109,7 @@ class Plan:
                     hh = new_hh[gkey] = {"id": None, "house_id": h["id"], "number": c[HH_NUMBER], "head_id": None,
                                          "region_id": c[GRID], "region_path": ctx.grid_paths[c[GRID]]}
             hh_of[i] = hh
-        for pk, hh in zip(_alloc_ids(Household, len(new_hh)), new_hh.values()):
+        for pk, hh in zip(_alloc_ids(Household, len(new_hh)), new_hh.values(), strict=True):
             hh["id"] = pk
             self.households[(hh["house_id"], hh["number"])] = hh
         new_hh_ids = {hh["id"] for hh in new_hh.values()}
@@ -1125,11 +1123,11 @@ class Plan:
                     "id_number_bidx", "id_number_masked", "phone_enc", "phone_bidx", "phone_masked", "ethnicity",
                     "residence_type", "political_status", "household", "relation", "status", "created_at", "updated_at"]
         res_rows, member_rows, event_rows = [], [], []
-        for i, c, relation, r in new_rows:
+        for i, c, relation, _r in new_rows:
             hh = hh_of[i]
             phone = c[PHONE] or ("", "", "")
             res_rows.append((
-                rid[i], hh["region_id"], hh["region_path"], c[NAME], c[PINYIN], c[INITIALS], c[GENDER], c[BIRTH],
+                rid[i], hh["region_id"], hh["region_path"], c[NAME], c[PINYIN], c[INITIALS], c[GENDER], day(c[BIRTH]),
                 c[ID_ENC], c[ID_BIDX], c[ID_MASKED], phone[1], phone[0], phone[2], c[ETHNICITY] or "汉族",
                 c[RESIDENCE] or "registered", c[POLITICAL] or "masses", hh["id"], relation, ResidentStatus.ACTIVE, now, now,
             ))
@@ -1230,7 +1228,7 @@ class Plan:
         wanted: dict[int, set] = {}
         age_ids = {t[0] for t in ctx.age_tags}
         path_of = {}
-        for i, c, relation, r in self.rows:
+        for i, c, _relation, _r in self.rows:
             b = c[BIRTH]
             age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
             tags = set(c[TAGS])

@@ -7,7 +7,7 @@ from python_calamine import CalamineWorkbook
 
 from linli.errors import Forbidden
 from registry import exporter, services
-from registry.models import Building, Organization
+from registry.models import Building
 
 
 def sheet(path, name="居民"):

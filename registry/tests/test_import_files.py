@@ -4,12 +4,11 @@ import datetime as dt
 import io
 
 import pytest
-import xlsxwriter
 
 from linli.errors import DomainError, Forbidden
 from registry import importer
 from registry.models import ImportJob, Resident
-from registry.tests.test_import_support import HEADER, csv_bytes, person_id, report_rows, row, run, upload, xlsx_bytes
+from registry.tests.test_import_support import HEADER, person_id, report_rows, row, run, upload, xlsx_bytes
 
 
 @pytest.fixture(autouse=True)

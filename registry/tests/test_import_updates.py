@@ -1,13 +1,12 @@
 """Re-imports update residents in place: changes audited, moves recorded, tags added."""
 
-import datetime as dt
 
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
 from registry import importer, services
-from registry.models import Building, CareTag, House, Household, HouseholdMembership, Resident, ResidentEvent, ResidentTag
+from registry.models import Building, House, Household, HouseholdMembership, Resident, ResidentEvent, ResidentTag
 from registry.tests.test_import_support import counts, person_id, row, run, statuses
 
 
