@@ -152,7 +152,8 @@ class EventForm(ServiceForm):
     relation = forms.ChoiceField(label=_("Relation to head"), choices=Relation.choices, initial=Relation.OTHER, required=False)
     date = date_field(_("Date"), required=False)
     note = forms.CharField(label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    confirm = forms.BooleanField(label=_("I have checked this and confirm it."), required=True)
+    confirm = forms.BooleanField(label=_("I have checked this and confirm it."), required=True,
+                                 widget=forms.CheckboxInput(attrs={"style": "width:24px;height:24px;vertical-align:middle"}))
 
     def __init__(self, *args, needs_household: bool, household_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
