@@ -112,3 +112,12 @@ def test_the_frame_costs_few_queries(world, login, django_assert_max_num_queries
     client = login(world.community1)
     with django_assert_max_num_queries(9):
         assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_refusals_are_explained_inside_the_frame(world, login):
+    client = login(world.grid1_user)
+    r = client.get(reverse("regions:node", args=[world.grid2.pk]))
+    assert r.status_code == 404 and "outside your area" in r.content.decode() and 'class="topbar"' in r.content.decode()
+    r = client.get(reverse("accounts:access_log"))
+    assert r.status_code == 403 and "Your role does not give access" in r.content.decode()
