@@ -1,6 +1,5 @@
 """The drill-down pages: grid → buildings → building → house → household, with their forms."""
 
-import pytest
 from django.urls import reverse
 
 from registry.models import Building, House, Household
