@@ -16,7 +16,6 @@ from collections import defaultdict
 
 import xlsxwriter
 from django.core.files.base import File
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.access import scoped
@@ -35,7 +34,7 @@ from .models import (
     ResidentStatus,
     ResidentTag,
 )
-from .search import classify
+from .search import filter_residents
 
 CHUNK = 2000
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -120,28 +119,7 @@ def _address(names: dict[str, str], region_path: str, estate, number, unit, room
 def export_residents_xlsx(user, *, q: str = "", tag: str = "", region_path: str = "", out=None) -> str:
     """Write the user's residents (filtered like the search page) to an .xlsx; returns its path."""
     access.require(user, "registry.export")
-    qs = access.residents(user)
-    kind, params = classify(q)
-    if kind in ("id_number", "phone"):
-        qs = qs.filter(**{"id_number_bidx" if kind == "id_number" else "phone_bidx": params["bidx"]})
-    elif kind == "pinyin":
-        qs = qs.filter(Q(initials__startswith=params["text"]) | Q(pinyin__startswith=params["text"]))
-    elif kind == "address":
-        if params.get("estate"):
-            qs = qs.filter(household__house__building__estate__startswith=params["estate"])
-        qs = qs.filter(household__house__building__number=params["b"])
-        if params.get("u"):
-            qs = qs.filter(household__house__unit=int(params["u"]))
-        if params.get("r"):
-            qs = qs.filter(household__house__room=params["r"])
-    elif kind == "name":
-        qs = qs.filter(name__startswith=params["text"])
-    if kind not in ("id_number", "phone"):
-        qs = qs.filter(status=ResidentStatus.ACTIVE)
-    if tag:
-        qs = qs.filter(tags__tag__code=tag, tags__end_date__isnull=True)
-    if region_path:
-        qs = qs.filter(region_path__startswith=region_path)
+    qs, _kind = filter_residents(access.residents(user), q, tag=tag, region_path=region_path)
 
     path = _out_path(out, "residents-")
     wb = xlsxwriter.Workbook(path, {"constant_memory": True})

@@ -48,9 +48,9 @@ def classify(q: str) -> tuple[str, dict]:
     return "name", {"text": q}
 
 
-def search_residents(user, q: str = "", *, tag: str = "", status: str = ResidentStatus.ACTIVE, region_path: str = "",
-                     after: int | None = None, limit: int = PAGE_SIZE) -> Page:
-    qs = access.residents(user)
+def filter_residents(qs, q: str = "", *, tag: str = "", status: str = ResidentStatus.ACTIVE, region_path: str = ""):
+    """Apply a search query and the list's filters to a resident queryset; returns (qs, kind).
+    Shared by the list page, the API and the export so that all three select the same rows."""
     kind, params = classify(q)
     if kind in ("id_number", "phone"):
         field = "id_number_bidx" if kind == "id_number" else "phone_bidx"
@@ -68,12 +68,19 @@ def search_residents(user, q: str = "", *, tag: str = "", status: str = Resident
             qs = qs.filter(household__house__room=params["r"])
     elif kind == "name":
         qs = qs.filter(name__startswith=params["text"])
+    # An exact ID number or phone finds the person whatever their status (moved out, deceased).
     if kind not in ("id_number", "phone") and status:
         qs = qs.filter(status=status)
     if tag:
         qs = qs.filter(tags__tag__code=tag, tags__end_date__isnull=True)
     if region_path:
         qs = qs.filter(region_path__startswith=region_path)
+    return qs, kind
+
+
+def search_residents(user, q: str = "", *, tag: str = "", status: str = ResidentStatus.ACTIVE, region_path: str = "",
+                     after: int | None = None, limit: int = PAGE_SIZE) -> Page:
+    qs, kind = filter_residents(access.residents(user), q, tag=tag, status=status, region_path=region_path)
     if after:
         qs = qs.filter(pk__gt=after)
     rows = list(qs.order_by("pk")[: limit + 1])
