@@ -790,11 +790,22 @@ def load_outcome(job) -> dict | None:
 
 
 def _run(job: ImportJob) -> dict:
+    import time
+
+    clock = [time.perf_counter()]
+    seconds: dict[str, float] = {}
+
+    def lap(name):
+        t = time.perf_counter()
+        seconds[name] = round(t - clock[0], 3)
+        clock[0] = t
+
     path = job.file.path
     with open(path, "rb") as f:
         head = f.read(4096)
     kind = sniff(head, path, job.original_name)
     rows = read_rows(path, kind)
+    lap("read")
     header_index, mapping = find_header(rows)
     body = rows[header_index + 1:]
     # Keep spreadsheet row numbers; drop empty rows (trailing ones, blank lines).
@@ -808,9 +819,12 @@ def _run(job: ImportJob) -> dict:
         raise DomainError("import_empty", _("The sheet has a header but no rows."), field="file")
     today = timezone.localdate()
     ctx = Context(job.region, mapping, today)
+    lap("prepare")
     checked = _check_all([r for _n, r in numbered], ctx, lambda n: _progress(job.pk, n))
+    lap("check")
     plan = Plan(job, ctx, today)
     statuses = plan.resolve([n for n, _r in numbered], checked)
+    lap("resolve")
     errors = sum(1 for s in statuses if s.startswith(REPORT_ERROR))
     atomic = job.mode == ImportMode.ALL_OR_NOTHING
     if errors and atomic:
@@ -823,6 +837,8 @@ def _run(job: ImportJob) -> dict:
     else:
         with transaction.atomic():
             plan.write()
+            lap("write")
+        lap("commit")
         created = sum(1 for s in statuses if s == REPORT_NEW)
         updated = sum(1 for s in statuses if s == REPORT_UPDATED)
         ImportJob.objects.filter(pk=job.pk).update(
@@ -830,7 +846,8 @@ def _run(job: ImportJob) -> dict:
             processed_rows=total, finished_at=timezone.now(),
             message=_g("%(c)s new, %(u)s updated, %(e)s refused.") % {"c": created, "u": updated, "e": errors},
         )
-    return {"header_index": header_index, "kind": kind, "rows": [n for n, _r in numbered], "statuses": statuses}
+    return {"header_index": header_index, "kind": kind, "rows": [n for n, _r in numbered], "statuses": statuses,
+            "seconds": seconds}
 
 
 class Plan:
