@@ -48,6 +48,18 @@ def classify(q: str) -> tuple[str, dict]:
     return "name", {"text": q}
 
 
+def address_q(params: dict, prefix: str) -> Q:
+    """The parsed address (estate, building, unit, room) as a filter on the house at `prefix`."""
+    q = Q(**{f"{prefix}building__number": params["b"]})
+    if params.get("estate"):
+        q &= Q(**{f"{prefix}building__estate__startswith": params["estate"]})
+    if params.get("u"):
+        q &= Q(**{f"{prefix}unit": int(params["u"])})
+    if params.get("r"):
+        q &= Q(**{f"{prefix}room": params["r"]})
+    return q
+
+
 def filter_residents(qs, q: str = "", *, tag: str = "", status: str = ResidentStatus.ACTIVE, region_path: str = ""):
     """Apply a search query and the list's filters to a resident queryset; returns (qs, kind).
     Shared by the list page, the API and the export so that all three select the same rows."""
@@ -59,13 +71,7 @@ def filter_residents(qs, q: str = "", *, tag: str = "", status: str = ResidentSt
         text = params["text"]
         qs = qs.filter(Q(initials__startswith=text) | Q(pinyin__startswith=text))
     elif kind == "address":
-        if params.get("estate"):
-            qs = qs.filter(household__house__building__estate__startswith=params["estate"])
-        qs = qs.filter(household__house__building__number=params["b"])
-        if params.get("u"):
-            qs = qs.filter(household__house__unit=int(params["u"]))
-        if params.get("r"):
-            qs = qs.filter(household__house__room=params["r"])
+        qs = qs.filter(address_q(params, "household__house__"))
     elif kind == "name":
         qs = qs.filter(name__startswith=params["text"])
     # An exact ID number or phone finds the person whatever their status (moved out, deceased).

@@ -573,13 +573,7 @@ def _household_choices(user, near_path: str, hq: str, exclude=None) -> list[tupl
     qs = access.households(user).filter(dissolved_on__isnull=True)
     kind, params = search.classify(hq) if hq else ("none", {})
     if kind == "address":
-        if params.get("estate"):
-            qs = qs.filter(house__building__estate__startswith=params["estate"])
-        qs = qs.filter(house__building__number=params["b"])
-        if params.get("u"):
-            qs = qs.filter(house__unit=int(params["u"]))
-        if params.get("r"):
-            qs = qs.filter(house__room=params["r"])
+        qs = qs.filter(search.address_q(params, "house__"))
     elif hq:
         qs = qs.filter(Q(head__name__startswith=hq) | Q(house__building__estate__startswith=hq) | Q(number=hq))
     elif near_path:
