@@ -29,8 +29,11 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 
+# Needs GNU gettext (apt-get install gettext); the compiled .mo files are committed.
 messages: venv
-	$(PY) manage.py compile_translations
+	for app in web accounts regions registry api linli; do \
+	  (cd $$app && ../$(PY) ../manage.py makemessages -l zh_Hans --no-obsolete --add-location file --ignore 'tests/*') || exit 1; done
+	$(PY) manage.py compilemessages --ignore '.venv' --ignore 'var' --ignore 'bench' --ignore 'node_modules'
 
 bench: venv
 	$(PY) -m bench $(BENCH_ARGS)

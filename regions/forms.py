@@ -2,6 +2,7 @@ import json
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class BoundaryField(forms.CharField):
@@ -20,7 +21,7 @@ class BoundaryField(forms.CharField):
 
 
 class ChildForm(forms.Form):
-    name = forms.CharField(label=_("Name"), required=False, max_length=100)
+    name = forms.CharField(label=pgettext_lazy("place", "Name"), required=False, max_length=100)
     code = forms.CharField(label=_("Code"), required=False, max_length=20)
     boundary = BoundaryField(label=_("Boundary (GeoJSON, optional)"), required=False)
 

@@ -3,6 +3,7 @@ registry/services.py (and validators.py), whose DomainError messages land on the
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.access import scoped
 from linli.errors import DomainError
@@ -179,7 +180,7 @@ class TagForm(ServiceForm):
 
 class OrganizationForm(ServiceForm):
     grid = forms.ChoiceField(label=_("Grid"))
-    name = forms.CharField(label=_("Name"), max_length=210, required=False)
+    name = forms.CharField(label=pgettext_lazy("organisation", "Name"), max_length=210, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=OrgKind.choices, initial=OrgKind.BUSINESS)
     credit_code = forms.CharField(label=_("Unified social credit code"), max_length=30, required=False)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)

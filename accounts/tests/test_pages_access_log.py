@@ -37,7 +37,7 @@ def test_the_log_is_scoped_to_the_viewers_area(world, login, reveals):
     assert r.status_code == 200
     html = r.content.decode()
     assert "核对低保申请" not in html and "联系家属" not in html
-    assert "No one has revealed personal data" in html
+    assert "没有查看个人信息的记录" in html
 
 
 @pytest.mark.django_db
@@ -64,7 +64,7 @@ def test_filter_by_user_name_and_dates(world, login, reveals):
 def test_a_reversed_date_range_is_explained(world, login, reveals):
     r = login(world.street1).get(reverse("accounts:access_log"), {"date_from": "2026-05-02", "date_to": "2026-05-01"})
     html = r.content.decode()
-    assert "The end date is before the start date." in html
+    assert "结束日期早于开始日期。" in html
     assert "核对低保申请" not in html
 
 

@@ -17,7 +17,7 @@ def test_a_wrong_password_says_so_and_signs_nobody_in(world, client):
     assert r.status_code == 200
     html = r.content.decode()
     assert 'class="form-errors"' in html
-    assert "The user name or the password is wrong" in html
+    assert "用户名或密码不正确" in html
     assert 'value="grid1"' in html  # the user name is kept
     assert "_auth_user_id" not in client.session
     assert client.get(reverse("home")).status_code == 302

@@ -25,7 +25,7 @@ def test_node_page_shows_breadcrumbs_details_and_children(world, login):
     assert crumbs.index("苏州市") < crumbs.index("姑苏区") < crumbs.index("平江街道") < crumbs.index("钮家巷社区")
     assert node_url(world.city) not in crumbs
     assert node_url(world.street) in crumbs
-    assert "320508001001" in html and "Residents&#x27; committee" in html
+    assert "320508001001" in html and "居委会" in html
     assert node_url(world.grid1) in html and node_url(world.grid2) in html
     assert "第三网格" not in html
 
@@ -52,8 +52,8 @@ def test_residents_have_no_tree(world, login):
 
 @pytest.mark.django_db
 def test_only_managers_see_the_change_forms(world, login):
-    assert "Change this unit" in login(world.street1).get(node_url(world.community)).content.decode()
-    assert "Change this unit" not in login(world.community1).get(node_url(world.community)).content.decode()
+    assert "修改本单位" in login(world.street1).get(node_url(world.community)).content.decode()
+    assert "修改本单位" not in login(world.community1).get(node_url(world.community)).content.decode()
 
 
 @pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_a_bad_code_shows_the_message_keeps_the_input_and_creates_nothing(world,
     )
     assert r.status_code == 400
     html = r.content.decode()
-    assert 'class="field-error"' in html and "A region code has digits only." in html
+    assert 'class="field-error"' in html and "区划代码只能由数字组成。" in html
     assert 'value="新社区"' in html and 'value="32050800100X"' in html
     assert f'name="next" value="{node_url(world.street)}"' in html  # the language switch returns to a page that answers GET
     assert Region.objects.count() == before
@@ -87,7 +87,7 @@ def test_a_code_outside_the_parent_is_refused(world, login):
         reverse("regions:create_child", args=[world.street.pk]), {"name": "新社区", "code": "320508002003"}
     )
     assert r.status_code == 400
-    assert "The code must start with its parent" in r.content.decode()
+    assert "代码须以上级单位的代码" in r.content.decode()
     assert not Region.objects.filter(name="新社区").exists()
 
 
@@ -95,7 +95,7 @@ def test_a_code_outside_the_parent_is_refused(world, login):
 def test_bad_boundary_json_is_refused_and_the_text_kept(world, login):
     r = login(world.street1).post(reverse("regions:boundary", args=[world.grid1.pk]), {"boundary": "{not json"})
     assert r.status_code == 400
-    assert "not valid JSON" in r.content.decode() and "{not json" in r.content.decode()
+    assert "不是有效的 JSON" in r.content.decode() and "{not json" in r.content.decode()
     world.grid1.refresh_from_db()
     assert world.grid1.boundary is not None
 
@@ -113,7 +113,7 @@ def test_boundary_is_saved_with_its_bounding_box(world, login):
 def test_rename_with_an_empty_name_shows_the_service_message(world, login):
     client = login(world.street1)
     r = client.post(reverse("regions:rename", args=[world.grid1.pk]), {"name": "  "})
-    assert r.status_code == 400 and "A place needs a name." in r.content.decode()
+    assert r.status_code == 400 and "请填写名称。" in r.content.decode()
     assert client.post(reverse("regions:rename", args=[world.grid1.pk]), {"name": "一网格"}).status_code == 302
     world.grid1.refresh_from_db()
     assert world.grid1.name == "一网格"
@@ -134,7 +134,7 @@ def test_move_a_grid_to_another_community(world, login):
     page = client.get(reverse("regions:move", args=[world.grid2.pk])).content.decode()
     assert f'value="{world.community2.pk}"' in page
     assert f'value="{world.community.pk}"' not in page  # its own community is not offered
-    assert "第二网格 belongs to 钮家巷社区." in page
+    assert "第二网格目前属于钮家巷社区。" in page
     r = client.post(reverse("regions:move", args=[world.grid2.pk]), {"community": world.community2.pk})
     assert r.status_code == 302
     grid = Region.objects.get(pk=world.grid2.pk)
@@ -147,7 +147,7 @@ def test_move_a_grid_to_another_community(world, login):
 def test_move_to_a_community_outside_the_list_is_refused(world, login):
     r = login(world.street1).post(reverse("regions:move", args=[world.grid2.pk]), {"community": world.grid3.pk})
     assert r.status_code == 400
-    assert "Choose one of the communities in the list." in r.content.decode()
+    assert "请从列表中选择一个社区。" in r.content.decode()
     assert Region.objects.get(pk=world.grid2.pk).path.startswith(world.community.path)
 
 
@@ -171,7 +171,7 @@ def test_merge_asks_for_confirmation_naming_what_moves_then_merges(world, login)
     grid3 = Region.objects.get(pk=world.grid3.pk)
     assert grid3.path.startswith(world.community.path)
     closed = client.get(node_url(world.community2)).content.decode()
-    assert "Closed" in closed and node_url(world.community) in closed
+    assert "已撤销" in closed and node_url(world.community) in closed
 
 
 @pytest.mark.django_db
@@ -188,7 +188,7 @@ def test_point_lookup_answers_within_scope_only(world, login):
     html = login(world.street1).get(url, inside_grid3).content.decode()
     assert "第三网格" in html
     html = login(world.grid1_user).get(url, inside_grid3).content.decode()
-    assert "第三网格" not in html and "No grid of your area contains this point." in html
+    assert "第三网格" not in html and "该位置不在您辖区的任何网格内。" in html
     html = login(world.grid1_user).get(url, {"lng": "120.605", "lat": "31.305"}).content.decode()
     assert "第一网格" in html
 

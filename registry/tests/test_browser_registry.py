@@ -19,7 +19,7 @@ def test_grid_worker_drills_down_from_buildings_to_a_resident_on_a_phone(phone):
     phone.goto(phone.base_url + "/registry/buildings/")
     phone.click("#buildings a")
     phone.wait_for_selector("h1:has-text('测试小区11号楼')")
-    phone.click("a:has-text('Room 101')")
+    phone.click("a:has-text('101 室')")
     phone.click("#households a")
     phone.wait_for_selector("#members")
     assert phone.locator("#members").inner_text().count("3205") == 2  # masked ID numbers of both members
@@ -56,7 +56,7 @@ def test_reveal_shows_the_full_id_number_and_logs_the_access(page):
     page.click("button[data-reveal=id_number]")
     page.wait_for_selector(".revealed-value")
     assert page.inner_text(".revealed-value") == r.reveal_id_number()
-    assert "recorded" in page.inner_text(".revealed")
+    assert "已记入访问记录" in page.inner_text(".revealed")
     access = PersonalDataAccess.objects.get()
     assert (access.user.username, access.resident_id, access.field) == ("grid1", r.pk, "id_number")
 

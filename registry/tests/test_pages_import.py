@@ -79,7 +79,7 @@ def test_all_or_nothing_mode_changes_nothing(world, login):
     job = ImportJob.objects.get()
     assert job.status == "rejected" and Resident.objects.count() == before
     body = c.get(url("import_job", job.pk)).content.decode()
-    assert "许丽" in body and "Rejected" in body
+    assert "许丽" in body and "未导入" in body
 
 
 def test_a_running_job_page_polls_and_shows_progress(world, login):
@@ -96,7 +96,7 @@ def test_an_upload_that_is_not_a_spreadsheet_shows_the_message(world, login):
     resp = login(world.grid1_user).post(url("import"), {"file": SimpleUploadedFile("x.xlsx", b"%PDF-1.4 not a sheet", XLSX),
                                                         "mode": "atomic", "region": world.grid1.pk})
     body = resp.content.decode()
-    assert resp.status_code == 200 and 'class="form-errors"' in body and "is not an Excel workbook" in body
+    assert resp.status_code == 200 and 'class="form-errors"' in body and "文件不是 Excel 工作簿" in body
     assert not ImportJob.objects.exists()
 
 

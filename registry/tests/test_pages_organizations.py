@@ -66,12 +66,12 @@ def test_bad_input_is_refused_with_messages(world, login):
     c = login(world.grid1_user)
     before = Organization.objects.count()
     resp = c.post(url("organization_create"), {"grid": world.grid1.pk, "name": "某公司", "kind": "business", "credit_code": "12345"})
-    assert "credit code is not valid" in resp.content.decode()
+    assert "统一社会信用代码不正确" in resp.content.decode()
     resp = c.post(url("organization_create"), {"grid": world.grid1.pk, "name": "<b>坏</b>", "kind": "business"})
     body = resp.content.decode()
-    assert "no &lt; or &gt;" in body and "<b>坏</b>" not in body
+    assert "不能含 &lt; 或 &gt;" in body and "<b>坏</b>" not in body
     resp = c.post(url("organization_create"), {"grid": world.grid1.pk, "name": "某公司", "kind": "business", "contact_phone": "12345"})
-    assert "is not a mobile" in resp.content.decode()
+    assert "不是有效的手机号" in resp.content.decode()
     assert Organization.objects.count() == before
 
 

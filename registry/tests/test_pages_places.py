@@ -15,11 +15,11 @@ def test_grid_worker_drills_down_from_their_buildings_to_a_resident(world, login
     body = c.get(url("building_list")).content.decode()  # defaults to the worker's grid
     assert "测试小区1" in body and url("building_detail", g.building.pk) in body and "测试小区2" not in body
     body = c.get(url("building_detail", g.building.pk)).content.decode()
-    assert "Unit 1" in body and "Unit 2" in body and url("house_detail", g.houses[1].pk) in body
+    assert "1 单元" in body and "2 单元" in body and url("house_detail", g.houses[1].pk) in body
     body = c.get(url("house_detail", g.houses[0].pk)).content.decode()
     assert url("household_detail", g.households[0].pk) in body and "张三" in body
     body = c.get(url("household_detail", g.households[0].pk)).content.decode()
-    assert "张三" in body and "赵敏" in body and "Head of household" in body
+    assert "张三" in body and "赵敏" in body and "户主" in body
     assert g.residents[0].id_number_masked in body and g.residents[0].reveal_id_number() not in body
     assert url("resident_detail", g.residents[0].pk) in body
     assert "李四" not in body and world.g2.residents[0].id_number_masked not in body
@@ -62,9 +62,9 @@ def test_a_bad_building_shows_messages_and_saves_nothing(world, login):
     c = login(world.grid1_user)
     before = Building.objects.count()
     resp = c.post(url("building_list"), {"b-grid": world.grid1.pk, "b-estate": "幸福家园", "b-number": "7", "b-floors": "500"})
-    assert resp.status_code == 200 and "Floors run from 1 to 200" in resp.content.decode()
+    assert resp.status_code == 200 and "层数应为 1 至 200" in resp.content.decode()
     resp = c.post(url("building_list"), {"b-grid": world.grid1.pk, "b-estate": "测试小区1", "b-number": "1"})
-    assert "already registered" in resp.content.decode()
+    assert "该网格已登记过这栋楼" in resp.content.decode()
     # A grid outside the area is not among the choices.
     resp = c.post(url("building_list"), {"b-grid": world.grid2.pk, "b-estate": "幸福家园", "b-number": "8"})
     assert resp.status_code == 200 and "field-error" in resp.content.decode()
@@ -79,7 +79,7 @@ def test_add_a_house_and_a_household(world, login):
     h = House.objects.get(building=b, room="602")
     assert (h.unit, h.floor, h.use) == (2, 6, "vacant")
     resp = c.post(url("building_detail", b.pk), {"h-unit": "9", "h-room": "101", "h-use": "owner"})
-    assert "units 1 to 2" in resp.content.decode()
+    assert "只有 1 至 2 单元" in resp.content.decode()
     resp = c.post(url("house_detail", h.pk), {"hh-number": "A-17"})
     hh = Household.objects.get(house=h)
     assert resp.status_code == 302 and resp["Location"] == url("household_detail", hh.pk) and hh.number == "A-17"
@@ -90,4 +90,4 @@ def test_household_history_lists_moves(world, login):
 
     services.move_house(None, world.g1.residents[2], household=world.g1.households[0], relation="child", on="2024-02-02")
     body = login(world.grid1_user).get(url("household_detail", world.g1.households[0].pk)).content.decode()
-    assert "Moved house" in body and "周杰" in body
+    assert "搬迁" in body and "周杰" in body

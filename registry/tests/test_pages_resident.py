@@ -41,7 +41,7 @@ def test_reveal_shows_the_full_value_and_records_the_access(world, login):
     resp = c.post(url("resident_reveal", r.pk, "id_number"), HTTP_HX_REQUEST="true", REMOTE_ADDR="10.1.2.3")
     assert resp.status_code == 200
     body = resp.content.decode()
-    assert r.reveal_id_number() in body and "recorded" in body
+    assert r.reveal_id_number() in body and "已记入访问记录" in body
     assert "no-store" in resp["Cache-Control"]
     access = PersonalDataAccess.objects.get()
     assert (access.user, access.resident, access.field, access.ip) == (world.grid1_user, r, "id_number", "10.1.2.3")
@@ -70,20 +70,20 @@ def test_add_and_end_a_care_tag(world, login):
     r = world.g1.residents[2]
     c = login(world.grid1_user)
     resp = c.post(url("resident_tag_add", r.pk), {"tag": "dibao", "date": "2024-03-01", "note": "审批通过"}, follow=True)
-    assert "Care tag 低保 added" in resp.content.decode()
+    assert "已添加关爱标签“低保”" in resp.content.decode()
     rt = ResidentTag.objects.get(resident=r, tag__code="dibao")
     assert rt.start_date == dt.date(2024, 3, 1) and rt.end_date is None
     resp = c.post(url("resident_tag_end", r.pk, "dibao"), follow=True)
     rt.refresh_from_db()
     assert rt.end_date is not None
     body = resp.content.decode()
-    assert "Care tag ended" in body  # in the history
+    assert "结束关爱标签" in body  # in the history
 
 
 def test_a_bad_tag_date_is_refused_with_a_message(world, login):
     r = world.g1.residents[2]
     resp = login(world.grid1_user).post(url("resident_tag_add", r.pk), {"tag": "dibao", "date": "2024-02-30"}, follow=True)
-    assert "impossible date" in resp.content.decode()
+    assert "不存在" in resp.content.decode()
     assert not ResidentTag.objects.filter(resident=r, tag__code="dibao").exists()
 
 
@@ -104,7 +104,7 @@ def test_edit_saves_and_the_history_shows_what_changed(world, login):
     r.refresh_from_db()
     assert r.political_status == "cpc" and r.reveal_phone() == "13912345678"
     body = c.get(url("resident_detail", r.pk)).content.decode()
-    assert "Record changed" in body and "CPC member" in body
+    assert "信息修改" in body and "中共党员" in body
     assert "139****5678" in body and "13912345678" not in body
     assert r.phone_enc not in body and r.id_number_enc not in body
 
@@ -115,7 +115,7 @@ def test_a_stale_edit_is_refused_and_changes_nothing(world, login):
     services.update_resident(None, r, {"ethnicity": "回族"})  # someone else saves first
     resp = login(world.grid1_user).post(url("resident_edit", r.pk), stale)
     assert resp.status_code == 200
-    assert "Someone else changed this resident" in resp.content.decode()
+    assert "其他人刚刚修改了该居民的信息" in resp.content.decode()
     r.refresh_from_db()
     assert r.name == "周杰" and r.ethnicity == "回族"
 
@@ -125,7 +125,7 @@ def test_edit_with_a_bad_id_number_shows_the_message_and_keeps_the_input(world, 
     before = r.id_number_bidx
     resp = login(world.grid1_user).post(url("resident_edit", r.pk), _edit_data(r, id_number="110105194912310021", name="周杰"))
     body = resp.content.decode()
-    assert resp.status_code == 200 and "check character is wrong" in body and 'value="110105194912310021"' in body
+    assert resp.status_code == 200 and "校验位不对" in body and 'value="110105194912310021"' in body
     r.refresh_from_db()
     assert r.id_number_bidx == before
 
@@ -177,16 +177,16 @@ def test_record_death_before_birth_is_refused_then_recorded(world, login):
     r = world.g1.residents[0]
     c = login(world.grid1_user)
     resp = c.post(url("resident_event", r.pk, "death"), {"date": "1940-01-01", "confirm": "on"})
-    assert "before the person" in resp.content.decode()
+    assert "早于此人的出生日期" in resp.content.decode()
     assert Resident.objects.get(pk=r.pk).status == ResidentStatus.ACTIVE
     resp = c.post(url("resident_event", r.pk, "death"), {"date": "2024-09-09", "confirm": "on"}, follow=True)
     r.refresh_from_db()
     assert r.status == ResidentStatus.DECEASED
     body = resp.content.decode()
-    assert "Died" in body  # the event in the history
+    assert "死亡" in body  # the event in the history
     # A deceased person cannot move out.
     page = c.get(url("resident_event", r.pk, "move_out")).content.decode()
-    assert "This cannot be recorded" in page
+    assert "无法登记" in page
 
 
 def test_department_handler_cannot_record_events(world, login):
@@ -217,9 +217,9 @@ def test_register_a_resident_into_a_household(world, login):
 
 
 @pytest.mark.parametrize("id_number, message", [
-    (NEW_ID[:-1] + ("0" if NEW_ID[-1] != "0" else "1"), "check character is wrong"),
-    ("320508198502300011", "impossible birth date"),
-    ("3205081985", "must have 18 characters"),
+    (NEW_ID[:-1] + ("0" if NEW_ID[-1] != "0" else "1"), "校验位不对"),
+    ("320508198502300011", "身份证号中的出生日期"),
+    ("3205081985", "应为18位"),
 ])
 def test_bad_id_numbers_are_refused_with_a_clear_message(world, login, id_number, message):
     before = Resident.objects.count()
@@ -234,14 +234,14 @@ def test_an_id_already_registered_links_to_the_record_in_scope(world, login):
     existing = world.g1.residents[0]
     resp = _register(login(world.grid1_user), world.g1.households[1], id_number=existing.reveal_id_number())
     body = resp.content.decode()
-    assert "already registered" in body and url("resident_detail", existing.pk) in body
+    assert "该身份证号的居民已登记" in body and url("resident_detail", existing.pk) in body
 
 
 def test_an_id_registered_in_a_sibling_grid_gives_no_link(world, login):
     other = world.g2.residents[0]
     resp = _register(login(world.grid1_user), world.g1.households[1], id_number=other.reveal_id_number())
     body = resp.content.decode()
-    assert "already registered" in body
+    assert "该身份证号的居民已登记" in body
     assert url("resident_detail", other.pk) not in body and other.name not in body
 
 
@@ -249,7 +249,7 @@ def test_script_in_a_name_is_refused_and_shown_escaped(world, login):
     before = Resident.objects.count()
     resp = _register(login(world.grid1_user), world.g1.households[1], name="<script>alert(1)</script>")
     body = resp.content.decode()
-    assert "may not contain" in body
+    assert "姓名不能含" in body
     assert "<script>alert(1)" not in body and "&lt;script&gt;alert(1)" in body
     assert Resident.objects.count() == before
 
@@ -262,5 +262,5 @@ def test_register_into_a_sibling_grids_household_is_not_found(world, login):
 def test_every_wrong_field_gets_its_message_at_once(world, login):
     resp = _register(login(world.grid1_user), world.g1.households[1], name="王5", id_number="320508198502300011", phone="123")
     body = resp.content.decode()
-    assert "may not contain digits" in body and "impossible birth date" in body and "is not a mobile" in body
+    assert "姓名不能含数字" in body and "身份证号中的出生日期" in body and "不是有效的手机号" in body
     assert not Resident.objects.filter(phone_masked__startswith="12").exists()

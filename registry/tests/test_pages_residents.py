@@ -33,7 +33,7 @@ def test_search_by_exact_id_number_of_a_sibling_grid_finds_nobody(world, login):
     number = world.g2.residents[0].reveal_id_number()
     body = c.get(reverse(LIST), {"q": number}).content.decode()
     assert world.g2.residents[0].name not in body
-    assert "Nobody matches" in body
+    assert "没有找到" in body
     # ... while the community worker finds them.
     body = login(world.community1).get(reverse(LIST), {"q": number}).content.decode()
     assert world.g2.residents[0].name in body

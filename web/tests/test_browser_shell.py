@@ -36,7 +36,7 @@ def test_admin_drills_down_the_tree_from_the_city_to_a_grid(page):
 
     build_world()
     browser_login(page, "admin")
-    page.click(".mainnav >> text=Places")
+    page.click(".mainnav >> text=区划")
     assert page.locator("h1").inner_text().startswith("苏州市")
     for name in ("姑苏区", "平江街道", "钮家巷社区", "第一网格"):
         page.click(f".tree-children >> text={name}")

@@ -26,7 +26,7 @@ def test_street_officer_home_lists_its_communities_as_cards(world, login):
     for community in (world.community, world.community2):
         assert community.name in html
         assert reverse("regions:node", args=[community.pk]) in html
-    assert "Street officer" in html  # role in the top bar
+    assert "街道工作人员" in html  # role in the top bar
 
 
 @pytest.mark.django_db
@@ -63,7 +63,7 @@ def test_grid_worker_home_shows_only_its_own_grid(world, login):
 def test_resident_home_shows_their_household_masked_and_their_grid_worker(world, login):
     me = world.g1.residents[2]
     html = home(login, world.resident1)
-    assert "My household" in html
+    assert "我的家庭" in html
     assert me.name in html
     assert me.id_number_masked in html
     assert me.phone_masked in html
@@ -104,7 +104,7 @@ def test_a_user_without_a_role_gets_a_plain_explanation(world, client):
     client.force_login(u)
     r = client.get(reverse("home"))
     assert r.status_code == 200
-    assert "no role yet" in r.content.decode()
+    assert "还没有分配角色" in r.content.decode()
 
 
 @pytest.mark.django_db
@@ -118,6 +118,6 @@ def test_the_frame_costs_few_queries(world, login, django_assert_max_num_queries
 def test_refusals_are_explained_inside_the_frame(world, login):
     client = login(world.grid1_user)
     r = client.get(reverse("regions:node", args=[world.grid2.pk]))
-    assert r.status_code == 404 and "outside your area" in r.content.decode() and 'class="topbar"' in r.content.decode()
+    assert r.status_code == 404 and "不在您的辖区内" in r.content.decode() and 'class="topbar"' in r.content.decode()
     r = client.get(reverse("accounts:access_log"))
-    assert r.status_code == 403 and "Your role does not give access" in r.content.decode()
+    assert r.status_code == 403 and "您的角色无权访问" in r.content.decode()
