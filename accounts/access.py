@@ -6,6 +6,7 @@ has no registry scope (they see their own household through `own_household`).
 
 from django.db.models import Q, QuerySet
 
+from linli.db import prefix_q
 from linli.errors import NotFound
 
 from .models import Role, RoleAssignment
@@ -52,7 +53,7 @@ def scope_q(user, field: str = "region_path", roles_: set | None = None) -> Q:
         return Q(pk__in=[])
     q = Q()
     for p in paths:
-        q |= Q(**{f"{field}__startswith": p})
+        q |= prefix_q(field, p)
     return q
 
 

@@ -143,7 +143,8 @@ class Resident(Scoped):
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     id_number_enc = models.TextField(blank=True)
-    id_number_bidx = models.CharField(max_length=32, blank=True)
+    # Indexed on its own too: SQLite cannot use the partial unique index for `= ?`.
+    id_number_bidx = models.CharField(max_length=32, blank=True, db_index=True)
     id_number_masked = models.CharField(_("ID number"), max_length=18, blank=True)
     phone_enc = models.TextField(blank=True)
     phone_bidx = models.CharField(max_length=32, blank=True, db_index=True)

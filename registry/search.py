@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from linli.db import after_q, prefix_q, scope_order
 from linli.pii import blind_index, clean_text
 
 from . import access, idnumber
-from .models import ResidentStatus
+from .models import Resident, ResidentStatus
 
 PAGE_SIZE = 50
 _ADDRESS = re.compile(r"^(?:(?P<estate>\D*?))?(?P<b>\d+)(?:号楼|栋|幢|号|-)(?:(?P<u>\d+)(?:单元|-))?(?:(?P<r>\d+)室?)?$")
@@ -69,18 +70,18 @@ def filter_residents(qs, q: str = "", *, tag: str = "", status: str = ResidentSt
         qs = qs.filter(**{field: params["bidx"]})
     elif kind == "pinyin":
         text = params["text"]
-        qs = qs.filter(Q(initials__startswith=text) | Q(pinyin__startswith=text))
+        qs = qs.filter(prefix_q("initials", text) | prefix_q("pinyin", text))
     elif kind == "address":
         qs = qs.filter(address_q(params, "household__house__"))
     elif kind == "name":
-        qs = qs.filter(name__startswith=params["text"])
+        qs = qs.filter(prefix_q("name", params["text"]))
     # An exact ID number or phone finds the person whatever their status (moved out, deceased).
     if kind not in ("id_number", "phone") and status:
         qs = qs.filter(status=status)
     if tag:
         qs = qs.filter(tags__tag__code=tag, tags__end_date__isnull=True)
     if region_path:
-        qs = qs.filter(region_path__startswith=region_path)
+        qs = qs.filter(prefix_q("region_path", region_path))
     return qs, kind
 
 
@@ -88,7 +89,7 @@ def search_residents(user, q: str = "", *, tag: str = "", status: str = Resident
                      after: int | None = None, limit: int = PAGE_SIZE) -> Page:
     qs, kind = filter_residents(access.residents(user), q, tag=tag, status=status, region_path=region_path)
     if after:
-        qs = qs.filter(pk__gt=after)
-    rows = list(qs.order_by("pk")[: limit + 1])
+        qs = qs.filter(after_q(Resident, after))
+    rows = list(qs.order_by(*scope_order())[: limit + 1])
     next_after = rows[limit - 1].pk if len(rows) > limit else None
     return Page(rows[:limit], next_after, kind)

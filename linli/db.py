@@ -1,0 +1,42 @@
+"""Query helpers that behave the same, and use the indexes, on SQLite and PostgreSQL."""
+
+from django.db import connection
+from django.db.models import Q
+
+# Above every character a path, name or pinyin can hold.
+_TOP = chr(0x10FFFF)
+
+
+def prefix_q(field: str, prefix: str) -> Q:
+    """`field` starts with `prefix`, answered from the field's index.
+
+    PostgreSQL's `LIKE 'p%'` uses the varchar_pattern_ops indexes. SQLite's LIKE is
+    case-insensitive, so it cannot use a BINARY index and scans the table; a range on the
+    byte-ordered (BINARY) column can, and selects the same rows.
+    """
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + _TOP})
+    return Q(**{f"{field}__startswith": prefix})
+
+
+def scope_order() -> tuple[str, ...]:
+    """The order of a scoped list that its index delivers without sorting.
+
+    SQLite's planner has no range statistics: it walks the (region_path, id) index for any
+    scope, so ordering by that index avoids sorting a whole district. PostgreSQL's
+    varchar_pattern_ops index cannot order by region_path, but its planner picks between the
+    scope index and the primary key from statistics, so id order is right there.
+    """
+    if connection.vendor == "sqlite":
+        return ("region_path", "id")
+    return ("id",)
+
+
+def after_q(model, after: int) -> Q:
+    """Rows after row `after` in scope_order(); a keyset cursor that stays a plain id."""
+    if connection.vendor != "sqlite":
+        return Q(pk__gt=after)
+    path = model.objects.filter(pk=after).values_list("region_path", flat=True).first()
+    if path is None:
+        return Q(pk__gt=after)
+    return Q(region_path__gt=path) | Q(region_path=path, pk__gt=after)
