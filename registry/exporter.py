@@ -1,10 +1,11 @@
 """Spreadsheets out of the registry: resident exports and import reports.
 
-Exports stream: the queryset is read with `.values().iterator(chunk_size=...)` and written by
-XlsxWriter in constant-memory mode, so memory stays flat however many rows there are. Only
-masked ID numbers and phones leave the database. Every text cell goes through `safe_text`,
-which neutralises spreadsheet formulas (a cell beginning with = + - @, tab or CR gets a leading
-apostrophe) and is written with `write_string`, never `write`.
+Exports stream: the queryset is read with `.values().iterator(chunk_size=...)` and written row by
+row by linli.xlsx (inline text cells straight into the zip), so memory stays flat however many
+rows there are. Only masked ID numbers and phones leave the database. Every free-text cell goes
+through `safe_text`, which neutralises spreadsheet formulas (a cell beginning with = + - @, tab
+or CR gets a leading apostrophe); cells are always written as text, never as formulas. Import
+reports are written with XlsxWriter (`write_string`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from django.core.files.base import File
 from django.utils import timezone
 
 from accounts.access import scoped
+from linli.db import prefix_q
+from linli.xlsx import StreamingWorkbook
 from regions.models import Level, Region
 
 from . import access
@@ -122,14 +125,8 @@ def export_residents_xlsx(user, *, q: str = "", tag: str = "", region_path: str 
     qs, _kind = filter_residents(access.residents(user), q, tag=tag, region_path=region_path)
 
     path = _out_path(out, "residents-")
-    wb = xlsxwriter.Workbook(path, {"constant_memory": True})
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
-    ws = wb.add_worksheet("居民")
-    widths = [10, 5, 12, 5, 20, 14, 8, 8, 12, 12, 48, 10, 20, 8]
-    for col, (label, width) in enumerate(zip(RESIDENT_HEADERS, widths, strict=True)):
-        ws.set_column(col, col, width)
-        ws.write_string(0, col, label, head)
-    ws.freeze_panes(1, 0)
+    wb = StreamingWorkbook(path)
+    ws = wb.add_sheet("居民", RESIDENT_HEADERS, [10, 5, 12, 5, 20, 14, 8, 8, 12, 12, 48, 10, 20, 8])
 
     tag_names = dict(CareTag.objects.values_list("id", "name"))
     grid_names: dict[str, str] = {}
@@ -138,11 +135,9 @@ def export_residents_xlsx(user, *, q: str = "", tag: str = "", region_path: str 
     fields = ("id", "name", "gender", "birth_date", "id_number_masked", "phone_masked", "ethnicity", "residence_type",
               "political_status", "region_path", "relation", "status", "household__house__building__estate",
               "household__house__building__number", "household__house__unit", "household__house__room")
-    row = 1
     batch: list[dict] = []
 
     def flush(batch):
-        nonlocal row
         ids = [r["id"] for r in batch]
         tags = defaultdict(list)
         for rid, tid in ResidentTag.objects.filter(resident_id__in=ids, end_date__isnull=True).values_list("resident_id", "tag_id"):
@@ -155,21 +150,15 @@ def export_residents_xlsx(user, *, q: str = "", tag: str = "", region_path: str 
         for r in batch:
             b: dt.date = r["birth_date"]
             age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
-            values = (
-                r["name"], GENDER_ZH.get(r["gender"], r["gender"]), b.isoformat(), None, r["id_number_masked"],
+            ws.write_row((
+                safe_text(r["name"]), GENDER_ZH.get(r["gender"], r["gender"]), b.isoformat(), age, r["id_number_masked"],
                 r["phone_masked"], r["ethnicity"], RESIDENCE_ZH.get(r["residence_type"], r["residence_type"]),
-                POLITICAL_ZH.get(r["political_status"], r["political_status"]), grid_names[r["region_path"]],
-                _address(names_cache, r["region_path"], r["household__house__building__estate"],
-                         r["household__house__building__number"], r["household__house__unit"], r["household__house__room"]),
-                RELATION_ZH.get(r["relation"], r["relation"] or ""), "、".join(sorted(tags.get(r["id"], []))),
+                safe_text(POLITICAL_ZH.get(r["political_status"], r["political_status"])), safe_text(grid_names[r["region_path"]]),
+                safe_text(_address(names_cache, r["region_path"], r["household__house__building__estate"],
+                                   r["household__house__building__number"], r["household__house__unit"], r["household__house__room"])),
+                RELATION_ZH.get(r["relation"], r["relation"] or ""), safe_text("、".join(sorted(tags.get(r["id"], [])))),
                 STATUS_ZH.get(r["status"], r["status"]),
-            )
-            for col, value in enumerate(values):
-                if col == 3:
-                    ws.write_number(row, col, age)
-                else:
-                    ws.write_string(row, col, safe_text(value))
-            row += 1
+            ))
 
     for r in qs.order_by("pk").values(*fields).iterator(chunk_size=CHUNK):
         batch.append(r)
@@ -178,31 +167,23 @@ def export_residents_xlsx(user, *, q: str = "", tag: str = "", region_path: str 
             batch = []
     if batch:
         flush(batch)
-    _organisations_sheet(wb, head, user, region_path, names_cache)
+    _organisations_sheet(wb, user, region_path, names_cache)
     wb.close()
     return path
 
 
-def _organisations_sheet(wb, head, user, region_path: str, names_cache: dict):
-    ws = wb.add_worksheet("单位")
-    for col, label in enumerate(ORG_HEADERS):
-        ws.set_column(col, col, 16 if col not in (4,) else 40)
-        ws.write_string(0, col, label, head)
+def _organisations_sheet(wb, user, region_path: str, names_cache: dict):
+    ws = wb.add_sheet("单位", ORG_HEADERS, [40 if col == 4 else 16 for col in range(len(ORG_HEADERS))])
     qs = scoped(Organization.objects.filter(archived_at__isnull=True), user)
     if region_path:
-        qs = qs.filter(region_path__startswith=region_path)
+        qs = qs.filter(prefix_q("region_path", region_path))
     rows = qs.order_by("pk").values_list("name", "kind", "credit_code", "region_path", "address", "contact_name",
                                          "contact_phone_masked", "employees")
-    row = 1
     for name, kind, code, path, address, contact, phone, employees in rows.iterator(chunk_size=CHUNK):
         if path not in names_cache:
             names_cache.update(_region_names({path}))
         values = (name, ORG_KIND_ZH.get(kind, kind), code, names_cache.get(path, ""), address, contact, phone)
-        for col, value in enumerate(values):
-            ws.write_string(row, col, safe_text(value))
-        if employees is not None:
-            ws.write_number(row, 7, employees)
-        row += 1
+        ws.write_row([safe_text(v) for v in values] + [employees])
 
 
 # ---------------------------------------------------------------- import report
