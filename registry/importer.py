@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import json
 import logging
+import operator
 import os
 import re
+import resource
+import time
 import zipfile
 from collections import defaultdict
 
@@ -390,10 +394,10 @@ class Context:
             self.tag_lookup[name.lower()] = (tid, derived)
             if derived:
                 self.age_tags.append((tid, lo, hi))
-        self.memo: dict[str, dict] = defaultdict(dict)
         self.parse_birth = _birth(self)
         self.parse_grid = _grid(self)
         self.parse_tags = _tags(self)
+        self.check = make_checker(self)
 
 
 def _msg(e: DomainError, column: str) -> str:
@@ -404,25 +408,6 @@ def _get(row, col):
     if col is None or col >= len(row):
         return None
     return row[col]
-
-
-def _memo(ctx: Context, key: str, raw, fn):
-    """fn(raw) for a column whose values repeat (grid, estate, relation...), remembered per file."""
-    cache = ctx.memo[key]
-    try:
-        hit = cache[raw]
-    except KeyError:
-        try:
-            hit = (True, fn(raw))
-        except RowError as e:
-            hit = (False, e.text)
-        if len(cache) < 50_000:
-            cache[raw] = hit
-    except TypeError:  # an unhashable cell value
-        return fn(raw)
-    if not hit[0]:
-        raise RowError(hit[1])
-    return hit[1]
 
 
 def _gender(raw):
@@ -554,72 +539,223 @@ def _tags(ctx):
     return parse
 
 
-def check_row(row: list, ctx: Context):
-    """A plain tuple of clean values, or raises RowError with the message for the report."""
-    m = ctx.mapping
-    g = m.get
-    n = len(row)
+class _Refused:
+    """A remembered refusal of a repeated cell value."""
 
-    def get(key):
-        col = g(key)
-        return row[col] if col is not None and col < n else None
+    __slots__ = ("text",)
 
+    def __init__(self, text: str):
+        self.text = text
+
+
+_MISS = object()
+MEMO_LIMIT = 50_000
+
+
+def _memo(fn):
+    """fn(raw) for a column whose values repeat (grid, estate, relation...), remembered per file
+    (successes and refusals alike)."""
+    cache: dict = {}
+
+    def parse(raw):
+        try:
+            hit = cache.get(raw, _MISS)
+        except TypeError:  # an unhashable cell value
+            return fn(raw)
+        if hit is _MISS:
+            try:
+                hit = fn(raw)
+            except RowError as e:
+                hit = _Refused(e.text)
+            if len(cache) < MEMO_LIMIT:
+                cache[raw] = hit
+        if hit.__class__ is _Refused:
+            raise RowError(hit.text)
+        return hit
+
+    parse.cache = cache
+    return parse
+
+
+def _name(raw):
     try:
-        name = v.parse_name(_cell(get("name")))
+        name = v.parse_name(_cell(raw))
     except DomainError as e:
         raise RowError(_msg(e, "姓名"))
-    raw_id = get("id_number")
-    if isinstance(raw_id, float) and raw_id >= 1e16:
-        raise RowError(_g("身份证号：the number was stored as a number by Excel and lost its last digits; format the column as text and type it again."))
-    try:
-        idn = idnumber.parse(_cell(raw_id), today=ctx.today)
-    except DomainError as e:
-        raise RowError(_msg(e, "身份证号"))
-    raw = get("gender")
-    if raw not in (None, ""):
-        gender = _memo(ctx, "gender", raw, _gender)
-        if gender != idn.gender:
-            raise RowError(_g("性别：%(given)s does not match the ID number (%(id)s).") % {
-                "given": "男" if gender == "M" else "女", "id": "男" if idn.gender == "M" else "女"})
-    raw = get("birth_date")
-    if raw not in (None, ""):
-        birth = _memo(ctx, "birth", raw, ctx.parse_birth)
-        if birth != idn.birth_date:
-            raise RowError(_g("出生日期：%(given)s does not match the ID number (%(id)s).") % {
-                "given": birth.isoformat(), "id": idn.birth_date.isoformat()})
-    phone = None
-    raw = get("phone")
-    if raw not in (None, ""):
+    return (name, *name_pinyin(name))
+
+
+def _id_number(today: dt.date):
+    """The ID number check of registry.idnumber.parse, with a direct path for the common cell (18
+    ASCII characters, nothing to clean); anything else goes through idnumber.parse itself, which
+    also words the refusal. Returns (number, birth date, gender)."""
+    provinces, check, weights, mul = idnumber.PROVINCES, idnumber.CHECK, idnumber.WEIGHTS, operator.mul
+    # The check sum from the ASCII codes: each digit d is byte 48 + d, so Σ byte·w = Σ d·w + 48·Σ w.
+    offset = 48 * sum(weights)
+    births: dict[str, dt.date | None] = {}
+
+    def birth_of(digits: str):
+        d = births.get(digits, _MISS)
+        if d is _MISS:
+            try:
+                d = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+            except ValueError:
+                d = None
+            if d is not None and (d > today or d.year < 1890):
+                d = None
+            if len(births) < MEMO_LIMIT:
+                births[digits] = d
+        return d
+
+    def parse(raw):
+        if raw.__class__ is str and len(raw) == 18 and raw.isascii():
+            number = raw if raw[17] != "x" else raw[:17] + "X"
+            body, last = number[:17], number[17]
+            if body.isdigit() and (last == "X" or last.isdigit()) and number[:2] in provinces:
+                birth = birth_of(number[6:14])
+                if birth is not None and check[(sum(map(mul, body.encode(), weights)) - offset) % 11] == last:
+                    return number, birth, ("M" if int(number[16]) % 2 else "F")
+        if isinstance(raw, float) and raw >= 1e16:
+            raise RowError(_g("身份证号：the number was stored as a number by Excel and lost its last digits; format the column as text and type it again."))
         try:
-            phone = v.parse_phone(_cell(raw))
+            idn = idnumber.parse(_cell(raw), today=today)
         except DomainError as e:
-            raise RowError(_msg(e, "联系电话"))
-    ethnicity, residence, political = _memo(
-        ctx, "person", (get("ethnicity"), get("residence_type"), get("political_status")), _person)
-    grid_id = _memo(ctx, "grid", get("grid"), ctx.parse_grid)
-    estate = _memo(ctx, "estate", get("estate"), _estate)
-    building = _memo(ctx, "building", get("building"), _building)
-    unit = _memo(ctx, "unit", get("unit"), _unit)
-    room = _memo(ctx, "room", get("room"), _room)
-    use = _memo(ctx, "use", get("use"), _use)
-    hh_number = _memo(ctx, "hh", get("household_number"), _hh_number)
-    relation = _memo(ctx, "relation", get("relation"), _relation)
-    raw = get("tags")
-    tag_ids = _memo(ctx, "tags", raw, ctx.parse_tags) if raw not in (None, "") else ()
-    raw = get("note")
-    note = pii.clean_text(_cell(raw))[:500] if raw not in (None, "") else ""
-    py, initials = name_pinyin(name)
-    number = idn.number
-    id_bidx = pii.blind_index(number, "id_number")
-    if phone:
-        phone_t = (pii.blind_index(phone, "phone"), pii.encrypt(phone, Resident.AAD_PHONE), pii.mask_phone(phone))
-    else:
-        phone_t = None
-    return (
-        name, py, initials, id_bidx, pii.encrypt(number, Resident.AAD_ID), pii.mask_id_number(number),
-        idn.gender, idn.birth_date, phone_t, ethnicity, residence, political,
-        grid_id, estate, building, unit, room, use, hh_number, relation, tag_ids, note,
-    )
+            raise RowError(_msg(e, "身份证号"))
+        return idn.number, idn.birth_date, idn.gender
+
+    return parse
+
+
+def _phone(raw) -> str:
+    if raw.__class__ is str and len(raw) == 11 and raw.isascii() and raw.isdigit() and raw[0] == "1" and raw[1] in "3456789":
+        return raw
+    try:
+        return v.parse_phone(_cell(raw))
+    except DomainError as e:
+        raise RowError(_msg(e, "联系电话"))
+
+
+def make_checker(ctx: Context):
+    """check(row) -> the clean tuple below, or raises RowError with the message for the report.
+
+    The same checks as the forms and the API (registry.validators, registry.idnumber, linli.pii),
+    arranged for a file of many rows: the columns are located once, values that repeat in a
+    file (grid, estate, building, unit, room, relation, gender, birth date, names...) are checked
+    once, and a refusal's message is only worded for a refused row."""
+    m = ctx.mapping
+    width = max(m.values()) + 1
+    c_name, c_id = m["name"], m["id_number"]
+    c_gender, c_birth, c_phone = m.get("gender"), m.get("birth_date"), m.get("phone")
+    c_person = (m.get("ethnicity"), m.get("residence_type"), m.get("political_status"))
+    c_grid, c_estate, c_building, c_unit, c_room = m.get("grid"), m["estate"], m["building"], m.get("unit"), m["room"]
+    c_use, c_hh, c_relation, c_tags, c_note = (m.get("use"), m.get("household_number"), m.get("relation"), m.get("tags"),
+                                              m.get("note"))
+    spare = width  # a column that is always empty: where a column the sheet lacks is read from
+    name_of = _memo(_name)
+    id_of = _id_number(ctx.today)
+    gender_of = _memo(_gender)
+    birth_of = _memo(ctx.parse_birth)
+    person_of = _memo(_person)
+    grid_of = _memo(ctx.parse_grid)
+    estate_of = _memo(_estate)
+    building_of = _memo(_building)
+    unit_of = _memo(_unit)
+    room_of = _memo(_room)
+    use_of = _memo(_use)
+    hh_of = _memo(_hh_number)
+    relation_of = _memo(_relation)
+    tags_of = _memo(ctx.parse_tags)
+    bidx_id, bidx_phone = pii.blind_indexer("id_number"), pii.blind_indexer("phone")
+    enc_id, enc_phone = pii.encryptor(Resident.AAD_ID), pii.encryptor(Resident.AAD_PHONE)
+    mask_id, mask_phone = pii.mask_id_number, pii.mask_phone
+    col = lambda c: spare if c is None else c  # noqa: E731
+    c_gender, c_birth, c_phone, c_grid, c_unit, c_use, c_hh, c_relation, c_tags, c_note = map(
+        col, (c_gender, c_birth, c_phone, c_grid, c_unit, c_use, c_hh, c_relation, c_tags, c_note))
+    c_eth, c_res, c_pol = map(col, c_person)
+    pad = [""] * (width + 1)
+    person_get, grid_get, estate_get, building_get = (person_of.cache.get, grid_of.cache.get, estate_of.cache.get,
+                                                      building_of.cache.get)
+    unit_get, room_get, use_get, hh_get, relation_get = (unit_of.cache.get, room_of.cache.get, use_of.cache.get,
+                                                         hh_of.cache.get, relation_of.cache.get)
+    name_get = name_of.cache.get
+
+    def check(row):
+        if len(row) <= width:
+            row = list(row) + pad[: width + 1 - len(row)]
+        raw = row[c_name]
+        x = name_get(raw, _MISS)
+        name, py, initials = x if x is not _MISS and x.__class__ is not _Refused else name_of(raw)
+        number, birth, gender = id_of(row[c_id])
+        raw = row[c_gender]
+        if raw is not None and raw != "":
+            given = gender_of(raw)
+            if given != gender:
+                raise RowError(_g("性别：%(given)s does not match the ID number (%(id)s).") % {
+                    "given": "男" if given == "M" else "女", "id": "男" if gender == "M" else "女"})
+        raw = row[c_birth]
+        if raw is not None and raw != "":
+            given = birth_of(raw)
+            if given != birth:
+                raise RowError(_g("出生日期：%(given)s does not match the ID number (%(id)s).") % {
+                    "given": given.isoformat(), "id": birth.isoformat()})
+        raw = row[c_phone]
+        if raw is not None and raw != "":
+            phone = _phone(raw)
+            phone_t = (bidx_phone(phone), enc_phone(phone), mask_phone(phone)) if phone else None
+        else:
+            phone_t = None
+        # The repeating columns: a dictionary hit in line, the checker itself on a miss or a refusal.
+        raw = (row[c_eth], row[c_res], row[c_pol])
+        x = person_get(raw, _MISS)
+        ethnicity, residence, political = x if x is not _MISS and x.__class__ is not _Refused else person_of(raw)
+        raw = row[c_grid]
+        grid_id = grid_get(raw, _MISS)
+        if grid_id is _MISS or grid_id.__class__ is _Refused:
+            grid_id = grid_of(raw)
+        raw = row[c_estate]
+        estate = estate_get(raw, _MISS)
+        if estate is _MISS or estate.__class__ is _Refused:
+            estate = estate_of(raw)
+        raw = row[c_building]
+        building = building_get(raw, _MISS)
+        if building is _MISS or building.__class__ is _Refused:
+            building = building_of(raw)
+        raw = row[c_unit]
+        unit = unit_get(raw, _MISS)
+        if unit is _MISS or unit.__class__ is _Refused:
+            unit = unit_of(raw)
+        raw = row[c_room]
+        room = room_get(raw, _MISS)
+        if room is _MISS or room.__class__ is _Refused:
+            room = room_of(raw)
+        raw = row[c_use]
+        use = use_get(raw, _MISS)
+        if use is _MISS or use.__class__ is _Refused:
+            use = use_of(raw)
+        raw = row[c_hh]
+        hh_number = hh_get(raw, _MISS)
+        if hh_number is _MISS or hh_number.__class__ is _Refused:
+            hh_number = hh_of(raw)
+        raw = row[c_relation]
+        relation = relation_get(raw, _MISS)
+        if relation is _MISS or relation.__class__ is _Refused:
+            relation = relation_of(raw)
+        raw = row[c_tags]
+        tag_ids = tags_of(raw) if raw is not None and raw != "" else ()
+        raw = row[c_note]
+        note = pii.clean_text(_cell(raw))[:500] if raw is not None and raw != "" else ""
+        return (
+            name, py, initials, bidx_id(number), enc_id(number), mask_id(number),
+            gender, birth, phone_t, ethnicity, residence, political,
+            grid_id, estate, building, unit, room, use, hh_number, relation, tag_ids, note,
+        )
+
+    return check
+
+
+def check_row(row: list, ctx: Context):
+    """A plain tuple of clean values, or raises RowError with the message for the report."""
+    return ctx.check(row)
 
 
 # Indexes into the tuple above.
@@ -631,39 +767,61 @@ _WORK: dict = {}
 
 def _check_range(bounds):
     start, end = bounds
-    rows, ctx = _WORK["rows"], _WORK["ctx"]
+    rows, check = _WORK["rows"], _WORK["ctx"].check
     out = []
+    append = out.append
     for i in range(start, end):
         try:
-            out.append(check_row(rows[i], ctx))
+            append(check(rows[i]))
         except RowError as e:
-            out.append(e.text)
+            append(e.text)
     return out
 
 
 def _check_all(rows: list[list], ctx: Context, progress) -> list:
-    """Check every row; returns a list aligned with rows of tuples (good) or str (message)."""
+    """Check every row; returns a list aligned with rows of tuples (good) or str (message).
+
+    A big file is shared out: forked processes (they inherit the rows and the context, and send
+    back the checked tuples) take the later shares while this process checks the first one, so
+    no core waits."""
     n = len(rows)
     step = PROGRESS_EVERY
-    ranges = [(i, min(i + step, n)) for i in range(0, n, step)]
+    workers = min(WORKERS, -(-n // step)) if n >= PARALLEL_MIN_ROWS else 1
     _WORK["rows"], _WORK["ctx"] = rows, ctx
-    results: list = []
     try:
-        if n >= PARALLEL_MIN_ROWS and WORKERS > 1:
-            import multiprocessing
-
-            mp = multiprocessing.get_context("fork")
-            with mp.Pool(WORKERS) as pool:
-                for part in pool.imap(_check_range, ranges):
-                    results.extend(part)
-                    progress(len(results))
-        else:
-            for r in ranges:
-                results.extend(_check_range(r))
+        if workers <= 1:
+            results: list = []
+            for i in range(0, n, step):
+                results.extend(_check_range((i, min(i + step, n))))
                 progress(len(results))
+            return results
+        import multiprocessing
+
+        share = -(-n // workers)
+        own = [(i, min(i + step, share)) for i in range(0, share, step)]
+        theirs = [(i, min(i + step, n)) for i in range(share, n, step)]
+        results = [None] * n
+        done = [0]
+
+        def arrived(bounds):
+            def put(part):
+                results[bounds[0]:bounds[1]] = part
+                done[0] += bounds[1] - bounds[0]
+            return put
+
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            pending = [pool.apply_async(_check_range, (r,), callback=arrived(r)) for r in theirs]
+            mine = 0
+            for r in own:
+                results[r[0]:r[1]] = _check_range(r)
+                mine += r[1] - r[0]
+                progress(mine + done[0])
+            for job in pending:
+                job.get()  # re-raises a failure in a checker
+                progress(mine + done[0])
+        return results
     finally:
         _WORK.clear()
-    return results
 
 
 # ---------------------------------------------------------------- bulk SQL
@@ -744,6 +902,11 @@ def run_import(job_id: int) -> ImportJob:
     if job.status not in (ImportStatus.PENDING, ImportStatus.RUNNING):
         return job
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING)
+    # The import makes millions of small objects and no reference cycles to speak of; the cyclic
+    # collector would walk the whole heap (the sheet's rows included) again and again, and in the
+    # forked checkers it would also copy every page it touches. Off while it runs.
+    gc_was_on = gc.isenabled()
+    gc.disable()
     try:
         outcome = _run(job)
     except DomainError as e:
@@ -760,6 +923,9 @@ def run_import(job_id: int) -> ImportJob:
         )
         job.refresh_from_db()
         return job
+    finally:
+        if gc_was_on:
+            gc.enable()
     job.refresh_from_db()
     if outcome is not None:
         save_outcome(job, outcome)
@@ -789,15 +955,19 @@ def load_outcome(job) -> dict | None:
         return json.loads(f.read().decode())
 
 
-def _run(job: ImportJob) -> dict:
-    import time
+def _clock() -> tuple[float, float]:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter(), time.process_time() + children.ru_utime + children.ru_stime
 
-    clock = [time.perf_counter()]
+
+def _run(job: ImportJob) -> dict:
+    clock = [_clock()]
     seconds: dict[str, float] = {}
 
-    def lap(name):
-        t = time.perf_counter()
-        seconds[name] = round(t - clock[0], 3)
+    def lap(name):  # wall and CPU seconds (this process and its reaped checkers) of each step
+        t = _clock()
+        seconds[name] = round(t[0] - clock[0][0], 3)
+        seconds[name + "_cpu"] = round(t[1] - clock[0][1], 3)
         clock[0] = t
 
     path = job.file.path
