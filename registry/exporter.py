@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.access import scoped
 from linli.db import prefix_q
+from linli.pii import clean_text, mask_id_number, mask_phone
 from linli.xlsx import StreamingWorkbook
 from regions.models import Level, Region
 
@@ -190,14 +191,25 @@ def _organisations_sheet(wb, user, region_path: str, names_cache: dict):
 
 def import_report_xlsx(job: ImportJob) -> str:
     """The original rows with a status column (新增 / 更新 / 错误：…), stored on job.report.
-    Needs the import's outcome (kept by the importer); returns the report's storage name."""
-    from .importer import load_outcome, read_rows
+    Needs the import's outcome (kept by the importer); returns the report's storage name.
+
+    The report is kept on the server, so ID numbers and phones in it are masked like every other
+    output; the row number says which line of the person's own file each status belongs to. Once
+    the report exists the uploaded file (plain personal data) is deleted."""
+    from .importer import find_header, load_outcome, read_rows
 
     outcome = load_outcome(job)
     if outcome is None:
         return job.report.name if job.report else ""
+    if not job.file or not job.file.storage.exists(job.file.name):
+        return job.report.name if job.report else ""
     rows = read_rows(job.file.path, outcome["kind"])
     header = rows[outcome["header_index"]] if rows else []
+    try:
+        _index, mapping = find_header(rows)
+    except Exception:
+        mapping = {}
+    maskers = {mapping[k]: f for k, f in (("id_number", _mask_id), ("phone", _mask_phone)) if k in mapping}
     fd, tmp = tempfile.mkstemp(prefix="import-report-", suffix=".xlsx")
     os.close(fd)
     try:
@@ -217,15 +229,28 @@ def import_report_xlsx(job: ImportJob) -> str:
             for col, value in enumerate(source, start=2):
                 if value is None or value == "":
                     continue
-                ws.write_string(out_row, col, safe_text(_text(value)))
+                text = _text(value)
+                if col - 2 in maskers:
+                    text = maskers[col - 2](text)
+                ws.write_string(out_row, col, safe_text(text))
         wb.close()
         base = os.path.splitext(job.original_name)[0] or "import"
         with open(tmp, "rb") as f:
             job.report.save(f"{base}-结果.xlsx", File(f), save=False)
         ImportJob.objects.filter(pk=job.pk).update(report=job.report.name)
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
         return job.report.name
     finally:
         os.unlink(tmp)
+
+
+def _mask_id(text: str) -> str:
+    return mask_id_number(clean_text(text).replace(" ", "").upper())
+
+
+def _mask_phone(text: str) -> str:
+    return mask_phone(clean_text(text).replace(" ", "").replace("-", ""))
 
 
 def _text(value) -> str:
