@@ -160,7 +160,9 @@ else:
 # Internationalisation: Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The apps' catalogues are listed here so that their wording wins over Django's bundled ones
+# (django.contrib.admin comes first in INSTALLED_APPS and would otherwise answer "History", "Add"...).
+LOCALE_PATHS = [BASE_DIR / "locale"] + [BASE_DIR / app / "locale" for app in ("linli", "regions", "accounts", "registry", "api", "web")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

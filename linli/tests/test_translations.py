@@ -233,3 +233,21 @@ def test_api_errors_carry_the_chinese_message_and_the_english_one(world):
 
     missing = Client().get("/api/no-such-route").json()
     assert missing["message"] == "没有这个接口地址。" and missing["message_en"] == "There is no such API address."
+
+
+def test_the_served_text_is_the_projects_translation():
+    # Django's own catalogues (admin: "History" → 历史, humanize: "now" → 现在) must not win over ours.
+    from django.utils import translation
+
+    wrong = []
+    with translation.override("zh-hans"):
+        for app, e in _entries():
+            if e.msgid_plural:
+                served = translation.npgettext(e.msgctxt, e.msgid, e.msgid_plural, 1) if e.msgctxt else translation.ngettext(e.msgid, e.msgid_plural, 1)
+                expected = e.msgstr_plural[0]
+            else:
+                served = translation.pgettext(e.msgctxt, e.msgid) if e.msgctxt else translation.gettext(e.msgid)
+                expected = e.msgstr
+            if served != expected:
+                wrong.append((app, e.msgid, served, expected))
+    assert wrong == []
