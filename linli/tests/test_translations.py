@@ -251,3 +251,11 @@ def test_the_served_text_is_the_projects_translation():
             if served != expected:
                 wrong.append((app, e.msgid, served, expected))
     assert wrong == []
+
+
+def test_an_english_browser_still_gets_chinese_until_the_person_switches(client):
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="zh-hans"' in page.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert 'lang="en"' in page.content.decode()
