@@ -29,16 +29,22 @@ def _text(value: str) -> str:
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fonts count="3"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font>'
+    '<font><sz val="11"/><color rgb="FFC00000"/><name val="Calibri"/></font></fonts>'
     '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
     '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/></cellXfs>'
+    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'
+    '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
+
+
+HEADER = 1  # bold on light blue
+RED = 2  # red text, for refused rows
 
 
 class Sheet:
@@ -55,17 +61,24 @@ class Sheet:
             "</sheetView></sheetViews>"
             f"<cols>{cols}</cols><sheetData>"
         )
-        self.write_row(headers, style=1)
+        self.write_row(headers, style=HEADER)
 
     def _write(self, s: str):
         self._out.write(s.encode("utf-8"))
 
-    def write_row(self, values, style: int = 0):
-        """Strings become inline text cells, ints and floats number cells, None an empty cell."""
+    def write_row(self, values, style: int = 0, styles: dict[int, int] | None = None):
+        """Strings become inline text cells, ints and floats number cells, None an empty cell.
+        `style` applies to the row, `styles` to single columns ({column index: style})."""
         r = self.row
         parts = [f'<row r="{r}">']
         s = f' s="{style}"' if style else ""
-        for col, v in zip(self.cols, values, strict=False):
+        while len(self.cols) < len(values):
+            self.cols.append(_col(len(self.cols)))
+        for i, (col, v) in enumerate(zip(self.cols, values, strict=False)):
+            if styles and i in styles:
+                s = f' s="{styles[i]}"'
+            elif styles:
+                s = f' s="{style}"' if style else ""
             if v is None or v == "":
                 continue
             if isinstance(v, (int, float)) and not isinstance(v, bool):

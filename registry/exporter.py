@@ -5,7 +5,7 @@ row by linli.xlsx (inline text cells straight into the zip), so memory stays fla
 rows there are. Only masked ID numbers and phones leave the database. Every free-text cell goes
 through `safe_text`, which neutralises spreadsheet formulas (a cell beginning with = + - @, tab
 or CR gets a leading apostrophe); cells are always written as text, never as formulas. Import
-reports are written with XlsxWriter (`write_string`).
+reports are written the same way.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ import os
 import tempfile
 from collections import defaultdict
 
-import xlsxwriter
 from django.core.files.base import File
 from django.utils import timezone
 
 from accounts.access import scoped
 from linli.db import prefix_q
 from linli.pii import clean_text, mask_id_number, mask_phone
-from linli.xlsx import StreamingWorkbook
+from linli.xlsx import RED, StreamingWorkbook
 from regions.models import Level, Region
 
 from . import access
@@ -213,26 +212,22 @@ def import_report_xlsx(job: ImportJob) -> str:
     fd, tmp = tempfile.mkstemp(prefix="import-report-", suffix=".xlsx")
     os.close(fd)
     try:
-        wb = xlsxwriter.Workbook(tmp, {"constant_memory": True})
-        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7"})
-        bad = wb.add_format({"font_color": "#C00000"})
-        ws = wb.add_worksheet("导入结果")
-        ws.write_string(0, 0, "行号", head)
-        ws.write_string(0, 1, "导入结果", head)
-        ws.set_column(1, 1, 40)
-        for col, value in enumerate(header, start=2):
-            ws.write_string(0, col, safe_text(_text(value)), head)
-        for out_row, (rowno, status) in enumerate(zip(outcome["rows"], outcome["statuses"], strict=True), start=1):
-            ws.write_number(out_row, 0, rowno)
-            ws.write_string(out_row, 1, safe_text(status), bad if status.startswith("错误") else None)
+        wb = StreamingWorkbook(tmp)
+        labels = ["行号", "导入结果"] + [safe_text(_text(v)) for v in header]
+        ws = wb.add_sheet("导入结果", labels, [6, 40] + [14] * len(header))
+        red = {1: RED}
+        for rowno, status in zip(outcome["rows"], outcome["statuses"], strict=True):
             source = rows[rowno - 1] if rowno - 1 < len(rows) else []
-            for col, value in enumerate(source, start=2):
+            cells: list = [rowno, safe_text(status)]
+            for col, value in enumerate(source):
                 if value is None or value == "":
+                    cells.append(None)
                     continue
                 text = _text(value)
-                if col - 2 in maskers:
-                    text = maskers[col - 2](text)
-                ws.write_string(out_row, col, safe_text(text))
+                if col in maskers:
+                    text = maskers[col](text)
+                cells.append(safe_text(text))
+            ws.write_row(cells, styles=red if status.startswith("错误") else None)
         wb.close()
         base = os.path.splitext(job.original_name)[0] or "import"
         with open(tmp, "rb") as f:

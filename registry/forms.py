@@ -45,6 +45,24 @@ def region_options(user, levels=(Level.COMMUNITY, Level.GRID), limit: int = MAX_
     return out
 
 
+def filter_region_options(user, limit: int = MAX_REGION_OPTIONS) -> list[tuple[str, str]]:
+    """Places to narrow a list by: the two levels below the user's widest node (a city admin
+    picks districts and streets, a street officer communities and grids), so the list stays
+    short at any city size."""
+    from accounts.access import home_region
+
+    home = home_region(user)
+    if home is None or home.level >= Level.GRID:
+        return []
+    levels = tuple(lv for lv in (home.level + 1, home.level + 2) if lv <= Level.GRID)
+    rows = list(
+        scoped(Region.objects.filter(level__in=levels, valid_to__isnull=True), user, field="path")
+        .order_by("path")
+        .only("id", "path", "name", "level")[:limit]
+    )
+    return [(str(r.pk), ("\u3000" if r.level == levels[-1] and len(levels) > 1 else "") + r.name) for r in rows]
+
+
 def grid_options(user) -> list[tuple[str, str]]:
     return region_options(user, levels=(Level.GRID,))
 

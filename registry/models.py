@@ -168,7 +168,6 @@ class Resident(Scoped):
             models.Index(fields=["name"], name="resident_name_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["initials"], name="resident_initials_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["pinyin"], name="resident_pinyin_idx", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["household"], name="resident_household_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

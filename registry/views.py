@@ -43,7 +43,7 @@ from .forms import (
     ResidentEditForm,
     ResidentForm,
     TagForm,
-    region_options,
+    filter_region_options,
 )
 from .models import (
     CareTag,
@@ -157,7 +157,7 @@ def resident_list(request):
         ],
         "region_value": str(f.region.pk) if f.region else "",
         "status_filters": STATUS_FILTERS,
-        "regions": region_options(request.user),
+        "regions": filter_region_options(request.user),
     }
     if request.htmx and after:
         return render(request, "registry/_resident_more.html", ctx)

@@ -32,3 +32,19 @@ def test_streamed_workbook_has_no_formulas(tmp_path):
     wb.close()
     sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in sheet and 't="inlineStr"' in sheet
+
+
+def test_rows_longer_than_the_header_keep_every_cell_and_column_styles_apply(tmp_path):
+    import zipfile
+
+    from linli.xlsx import RED
+
+    path = tmp_path / "out.xlsx"
+    wb = StreamingWorkbook(str(path))
+    ws = wb.add_sheet("s", ["a"], [5])
+    ws.write_row(["x", "y", "z"], styles={1: RED})
+    wb.close()
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    assert rows[1] == ["x", "y", "z"]
+    sheet = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    assert f'<c r="B2" s="{RED}"' in sheet and '<c r="A2" t=' in sheet
