@@ -74,3 +74,15 @@ def browser_login(pg, username, password="linli-demo"):
     pg.fill("input[name=password]", password)
     pg.click("button[type=submit]")
     pg.wait_for_load_state("networkidle")
+
+
+@pytest.fixture(autouse=True)
+def _chinese_first():
+    """Every test starts in the default language: LocaleMiddleware leaves the last request's
+    language active in the thread, so an English request would leak into the next test."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
