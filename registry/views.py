@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -47,6 +48,7 @@ from .forms import (
 )
 from .models import (
     CareTag,
+    Gender,
     HouseholdMembership,
     ImportStatus,
     Relation,
@@ -125,6 +127,28 @@ def _filters(request) -> Filters:
     return Filters(q=(g.get("q") or "").strip()[:100], tag=(g.get("tag") or "").strip()[:30], status=status, region=region)
 
 
+def _list_rows(residents: list) -> list:
+    """What each row of the resident list shows, prepared here: the list renders 50 rows per
+    page and per keystroke, and template tags per row (url, include, plural blocks) cost
+    ~0.3 ms a row."""
+    _with_tags(residents)
+    if not residents:
+        return residents
+    prefix = reverse("registry:resident_detail", args=[0])[:-2]  # ".../residents/" before the id
+    genders = dict(Gender.choices)
+    statuses = dict(ResidentStatus.choices)
+    today = timezone.localdate()
+    for r in residents:
+        r.url = f"{prefix}{r.pk}/"
+        r.is_head = r.relation == Relation.HEAD
+        r.status_label = "" if r.status == ResidentStatus.ACTIVE else statuses.get(r.status, r.status)
+        r.gender_label = genders.get(r.gender, "")
+        n = r.age(today)
+        r.age_label = ngettext("%(n)s year", "%(n)s years", n) % {"n": n}
+        r.address = str(r.household.house) if r.household_id else ""
+    return residents
+
+
 def _with_tags(residents: list) -> list:
     """Attach the open care tags to each resident (one query for the page)."""
     tags: dict[int, list] = {}
@@ -145,7 +169,8 @@ def resident_list(request):
                                    region_path=f.region.path if f.region else "", after=after)
     ctx = {
         "f": f,
-        "rows": _with_tags(page.rows),
+        "rows": _list_rows(page.rows),
+        "head_label": _("Head"),
         "next_after": page.next_after,
         "more_url": f"{reverse('registry:resident_list')}?{f.query(after=page.next_after)}" if page.next_after else "",
         "export_url": f"{reverse('registry:export')}?{f.query()}",
