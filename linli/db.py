@@ -32,11 +32,14 @@ def scope_order() -> tuple[str, ...]:
     return ("id",)
 
 
-def after_q(model, after: int) -> Q:
-    """Rows after row `after` in scope_order(); a keyset cursor that stays a plain id."""
-    if connection.vendor != "sqlite":
+def after_q(model, after: int, order: tuple[str, ...] | None = None) -> Q:
+    """Rows after row `after` in `order` (default scope_order()), a (field, id) or (id,)
+    ordering; the keyset cursor stays a plain id."""
+    order = order or scope_order()
+    if order == ("id",):
         return Q(pk__gt=after)
-    path = model.objects.filter(pk=after).values_list("region_path", flat=True).first()
-    if path is None:
+    field = order[0]
+    value = model.objects.filter(pk=after).values_list(field, flat=True).first()
+    if value is None:
         return Q(pk__gt=after)
-    return Q(region_path__gt=path) | Q(region_path=path, pk__gt=after)
+    return Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": after})
