@@ -43,7 +43,11 @@ def classify(q: str) -> tuple[str, dict]:
     if re.fullmatch(r"1[3-9]\d{9}|0\d{9,11}", digits):
         return "phone", {"bidx": blind_index(digits, "phone")}
     if re.fullmatch(r"[a-zA-Z]+", q):
-        return "pinyin", {"text": q.lower()}
+        text = q.lower()
+        # Letters without a vowel can only be initials (zs, wxm); with one, they begin a
+        # full pinyin (zhang, lixiaoming). One column each way, so its index answers.
+        field = "pinyin" if re.search(r"[aeiouv]", text) else "initials"
+        return "pinyin", {"text": text, "field": field}
     m = _ADDRESS.match(q)
     if m:
         return "address", {k: v for k, v in m.groupdict().items() if v}
@@ -71,7 +75,7 @@ def filter_residents(qs, q: str = "", *, tag: str = "", status: str = ResidentSt
         qs = qs.filter(**{field: params["bidx"]})
     elif kind == "pinyin":
         text = params["text"]
-        qs = qs.filter(prefix_q("initials", text) | prefix_q("pinyin", text))
+        qs = qs.filter(prefix_q(_pinyin_field(params), text))
     elif kind == "address":
         qs = qs.filter(address_q(params, "household__house__"))
     elif kind == "name":
@@ -84,6 +88,16 @@ def filter_residents(qs, q: str = "", *, tag: str = "", status: str = ResidentSt
     if region_path:
         qs = qs.filter(prefix_q("region_path", region_path))
     return qs, kind
+
+
+def _pinyin_field(params: dict) -> str:
+    """The column letters are matched against. Initials may hold a vowel too (欧阳 oy, 安 a):
+    when no pinyin at all begins with the letters (an index-only check over the whole table,
+    so it tells nothing of any area), they are read as initials."""
+    field = params["field"]
+    if field == "pinyin" and not Resident.objects.filter(prefix_q("pinyin", params["text"])).exists():
+        return "initials"
+    return field
 
 
 def _wide(user, region_path: str) -> bool:
@@ -99,11 +113,11 @@ def search_residents(user, q: str = "", *, tag: str = "", status: str = Resident
                      after: int | None = None, limit: int = PAGE_SIZE) -> Page:
     qs, kind = filter_residents(access.residents(user), q, tag=tag, status=status, region_path=region_path)
     order = scope_order()
-    if kind == "name" and connection.vendor == "sqlite" and _wide(user, region_path):
-        # A name in a street or more: walking the name index finds the matches at once, where
+    if kind in ("name", "pinyin") and connection.vendor == "sqlite" and _wide(user, region_path):
+        # A name or pinyin in a street or more: walking that index finds the matches at once, where
         # walking the scope index would read most of the area for a rare name (SQLite has no
         # statistics to choose; PostgreSQL's planner chooses itself).
-        order = ("name", "id")
+        order = ("name", "id") if kind == "name" else (_pinyin_field(classify(q)[1]), "id")
     if after:
         qs = qs.filter(after_q(Resident, after, order))
     rows = list(qs.order_by(*order)[: limit + 1])

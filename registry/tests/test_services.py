@@ -74,3 +74,17 @@ def test_search_finds_by_initials_id_number_phone_and_address(world):
     # the sibling grid's resident is invisible even by exact ID number
     other = world.g2.residents[0].reveal_id_number()
     assert search_residents(u, other).rows == []
+
+
+def test_letters_search_initials_or_pinyin_and_initials_with_a_vowel_still_work(world):
+    from registry.search import search_residents
+
+    u = world.grid1_user
+    assert [r.name for r in search_residents(u, "zhangs").rows] == ["张三"]
+    assert [r.name for r in search_residents(u, "zm").rows] == ["赵敏"]
+    hh = world.g1.households[1]
+    from linli.testing import add_person
+
+    add_person(hh, "欧阳修", dt.date(1960, 1, 1), "M", 300, relation="other")
+    assert [r.name for r in search_residents(u, "oyx").rows] == ["欧阳修"]
+    assert [r.name for r in search_residents(u, "ouyang").rows] == ["欧阳修"]
