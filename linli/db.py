@@ -20,16 +20,10 @@ def prefix_q(field: str, prefix: str) -> Q:
 
 
 def scope_order() -> tuple[str, ...]:
-    """The order of a scoped list that its index delivers without sorting.
-
-    SQLite's planner has no range statistics: it walks the (region_path, id) index for any
-    scope, so ordering by that index avoids sorting a whole district. PostgreSQL's
-    varchar_pattern_ops index cannot order by region_path, but its planner picks between the
-    scope index and the primary key from statistics, so id order is right there.
-    """
-    if connection.vendor == "sqlite":
-        return ("region_path", "id")
-    return ("id",)
+    """The order of a resident list that its (region_path, id) index delivers without sorting
+    (the column is byte-ordered on both databases, registry migration 0005): a page reads 51
+    index entries however large the area."""
+    return ("region_path", "id")
 
 
 def after_q(model, after: int, order: tuple[str, ...] | None = None) -> Q:

@@ -9,7 +9,6 @@ the cost does not grow with the table.
 import re
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Q
 
 from linli.db import after_q, prefix_q, scope_order
@@ -113,10 +112,9 @@ def search_residents(user, q: str = "", *, tag: str = "", status: str = Resident
                      after: int | None = None, limit: int = PAGE_SIZE) -> Page:
     qs, kind = filter_residents(access.residents(user), q, tag=tag, status=status, region_path=region_path)
     order = scope_order()
-    if kind in ("name", "pinyin") and connection.vendor == "sqlite" and _wide(user, region_path):
-        # A name or pinyin in a street or more: walking that index finds the matches at once, where
-        # walking the scope index would read most of the area for a rare name (SQLite has no
-        # statistics to choose; PostgreSQL's planner chooses itself).
+    if kind in ("name", "pinyin") and _wide(user, region_path):
+        # A name or pinyin in a street or more: walking that column's index finds the matches at
+        # once, where walking the scope index would read most of the area for a rare name.
         order = ("name", "id") if kind == "name" else (_pinyin_field(classify(q)[1]), "id")
     if after:
         qs = qs.filter(after_q(Resident, after, order))
