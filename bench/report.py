@@ -91,6 +91,11 @@ def _section(r: dict) -> list[str]:
                 f"| registry.importer run_import (atomic; {li['status']}, {li['created']:,} created, {li['errors']} errors) "
                 f"| {_f(li['seconds'], ' s')} | raw ×{ratio:.1f} | ≤ 3× raw | {_ok(ratio <= 3)} |"
             )
+            if "report_seconds" in li:
+                lines.append(
+                    f"| its row report (a job of its own after the import: {li['created']:,} rows, masked) "
+                    f"| {_f(li['report_seconds'], ' s')} | — | — | — |"
+                )
         else:
             lines.append(f"| registry.importer | {li.get('error')} | | | |")
         if "seconds" in iex and "seconds" in li:

@@ -22,7 +22,13 @@ def _col(n: int) -> str:
     return s
 
 
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value: str) -> str:
+    # Most cells hold nothing to escape: one search instead of a substitution and three replaces.
+    if _SPECIAL.search(value) is None:
+        return value
     return escape(_BAD_XML.sub("", value))
 
 

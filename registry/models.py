@@ -137,14 +137,17 @@ class Relation(models.TextChoices):
 
 
 class Resident(Scoped):
+    # No index of its own: residents are found by region_path; the grid id is for display.
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False)
     name = models.CharField(_("name"), max_length=50)
     pinyin = models.CharField(max_length=200, blank=True)
     initials = models.CharField(max_length=50, blank=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("birth date"))
     id_number_enc = models.TextField(blank=True)
-    # Indexed on its own too: SQLite cannot use the partial unique index for `= ?`.
-    id_number_bidx = models.CharField(max_length=32, blank=True, db_index=True)
+    # Every resident has an ID number (the services and the importer require one), so a plain
+    # unique index serves both uniqueness and the exact lookup.
+    id_number_bidx = models.CharField(max_length=32, unique=True)
     id_number_masked = models.CharField(_("ID number"), max_length=18, blank=True)
     phone_enc = models.TextField(blank=True)
     phone_bidx = models.CharField(max_length=32, blank=True, db_index=True)
@@ -171,11 +174,6 @@ class Resident(Scoped):
             models.Index(fields=["name", "id"], name="resident_name_c_idx"),
             models.Index(fields=["initials", "id"], name="resident_initials_c_idx"),
             models.Index(fields=["pinyin", "id"], name="resident_pinyin_c_idx"),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["id_number_bidx"], condition=~models.Q(id_number_bidx=""), name="resident_id_number_unique"
-            ),
         ]
         permissions = [("reveal_personal_data", "Can reveal ID numbers and phone numbers")]
 
