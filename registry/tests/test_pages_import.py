@@ -114,3 +114,18 @@ def test_jobs_of_another_grid_are_not_found_and_others_get_403(world, login):
     assert c.get(url("import_job", job.pk)).status_code == 404
     assert "二网格.xlsx" not in c.get(url("import")).content.decode()
     assert login(world.dept1).get(url("import")).status_code == 403
+
+
+def test_a_job_whose_rows_are_all_checked_says_it_is_saving(world, client, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from registry.models import ImportJob
+
+    settings.MEDIA_ROOT = tmp_path
+    job = ImportJob(created_by=world.grid1_user, original_name="t.xlsx", status="running", total_rows=300, processed_rows=300)
+    job.set_region(world.grid1)
+    job.file.save("t.xlsx", ContentFile(b"PK"), save=False)
+    job.save()
+    client.force_login(world.grid1_user)
+    page = client.get(f"/registry/import/{job.pk}/").content.decode()
+    assert "300 行已全部校验，正在写入台账" in page and 'hx-trigger="every 1s"' in page
