@@ -65,6 +65,9 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self):
+        return f"token of {self.user} until {self.expires_at:%Y-%m-%d}"
+
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
@@ -85,3 +88,6 @@ class PersonalDataAccess(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.user} revealed {self.field} at {self.at:%Y-%m-%d %H:%M}"

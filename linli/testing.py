@@ -8,8 +8,9 @@ import datetime as dt
 from types import SimpleNamespace
 
 from accounts.models import Role, RoleAssignment, User
-from registry import idnumber, services as reg
 from regions import services as rs
+from registry import idnumber
+from registry import services as reg
 
 PASSWORD = "linli-demo"
 

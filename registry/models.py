@@ -222,6 +222,9 @@ class HouseholdMembership(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.resident_id} in {self.household_id} from {self.start_date}"
+
 
 class EventKind(models.TextChoices):
     REGISTERED = "registered", _("Registered")
@@ -243,6 +246,9 @@ class ResidentEvent(models.Model):
 
     class Meta:
         ordering = ["-date", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.date}"
 
 
 class TagCategory(models.TextChoices):
@@ -290,6 +296,9 @@ class ResidentTag(models.Model):
                 fields=["resident", "tag"], condition=models.Q(end_date__isnull=True), name="one_open_tag_per_resident"
             ),
         ]
+
+    def __str__(self):
+        return f"{self.tag_id} from {self.start_date}"
 
 
 class OrgKind(models.TextChoices):
@@ -365,3 +374,6 @@ class ImportJob(Scoped):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.original_name

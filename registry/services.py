@@ -17,7 +17,8 @@ from accounts.models import PersonalDataAccess
 from linli.errors import Conflict, DomainError, Forbidden
 from regions.models import Level, Region
 
-from . import idnumber, validators as v
+from . import idnumber
+from . import validators as v
 from .models import (
     Building,
     CareTag,
@@ -428,7 +429,7 @@ def valid_credit_code(code: str) -> bool:
     weights = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
     if len(code) != 18 or any(c not in alphabet for c in code):
         return False
-    total = sum(alphabet.index(c) * w for c, w in zip(code[:17], weights))
+    total = sum(alphabet.index(c) * w for c, w in zip(code[:17], weights, strict=True))
     return alphabet[(31 - total % 31) % 31] == code[17]
 
 

@@ -9,8 +9,8 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from registry.models import Building, House, Household, ImportJob, Organization, Resident
 from regions.models import Region
+from registry.models import Building, House, Household, ImportJob, Organization, Resident
 
 SKIP_PREFIXES = ("admin/", "api/", "i18n/", "static/", "media/")
 # Fixed documents with example rows (the import template's 张三 is an example, not a row).

@@ -126,7 +126,7 @@ def _python_msgids(path: Path):
         args = node.args[: len(shape)]
         if not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args):
             continue
-        values = dict(zip(shape, (a.value for a in args)))
+        values = dict(zip(shape, (a.value for a in args), strict=False))
         yield values.get("c"), values["s"]
 
 

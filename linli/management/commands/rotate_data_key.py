@@ -34,7 +34,7 @@ def rotate(batch_size: int = 2000, stdout=None) -> int:
             updates = []
             for pk, *tokens in rows:
                 new = {}
-                for (field, aad), token in zip(fields, tokens):
+                for (field, aad), token in zip(fields, tokens, strict=True):
                     if token and pii.key_id_of(token) != kid:
                         new[field] = pii.encrypt(pii.decrypt(token, aad), aad)
                 if new:
