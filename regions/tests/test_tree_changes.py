@@ -2,9 +2,9 @@ import pytest
 
 from accounts.models import RoleAssignment
 from linli.errors import DomainError, Forbidden
-from registry.models import Building, Resident
 from regions import services
 from regions.models import Region
+from registry.models import Building, Resident
 
 
 def test_moving_a_grid_takes_its_rows_along(world):
