@@ -401,7 +401,9 @@ class Context:
 
 
 def _msg(e: DomainError, column: str) -> str:
-    return f"{column}：{e.text()}"
+    text = e.text()
+    # "身份证号：身份证号校验位不对" says the column twice; name it only when the message does not.
+    return text if text.startswith(column) else f"{column}：{text}"
 
 
 def _get(row, col):

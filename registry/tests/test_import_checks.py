@@ -30,7 +30,7 @@ def _reference_id(raw):
     try:
         idn = idnumber.parse(importer._cell(raw), today=TODAY)
     except DomainError as e:
-        return f"身份证号：{e.text()}"
+        return importer._msg(e, "身份证号")
     return idn.number, idn.birth_date, idn.gender
 
 
