@@ -97,6 +97,14 @@ class BuildingForm(ServiceForm):
         self.fields["grid"].choices = grid_options(user)
 
 
+class BuildingEditForm(ServiceForm):
+    estate = forms.CharField(label=_("Estate or street"), max_length=100, required=False)
+    number = forms.CharField(label=_("Building number"), max_length=20, required=False)
+    address = forms.CharField(label=_("Street address"), max_length=200, required=False)
+    floors = forms.CharField(label=_("Floors"), required=False, widget=forms.NumberInput(attrs={"min": 1, "max": 200}))
+    units = forms.CharField(label=_("Units"), required=False, widget=forms.NumberInput(attrs={"min": 1, "max": 50}))
+
+
 class HouseForm(ServiceForm):
     unit = forms.CharField(label=_("Unit"), initial=1, required=False, widget=forms.NumberInput(attrs={"min": 1}))
     room = forms.CharField(label=_("Room"), max_length=20, required=False)

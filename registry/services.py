@@ -95,6 +95,13 @@ def update_building(actor, building: Building, **fields) -> Building:
             setattr(building, key, value)
     if not building.estate or not building.number:
         raise DomainError("building_incomplete", _("A building needs an estate (or street) and a number."), field="number")
+    building.number = building.number.removesuffix("号楼")
+    if Building.objects.filter(region_id=building.region_id, estate=building.estate, number=building.number).exclude(pk=building.pk).exists():
+        raise DomainError("building_exists", _("That building is already registered in this grid."), field="number")
+    highest = House.objects.filter(building=building).order_by("-unit").values_list("unit", flat=True).first()
+    if highest and building.units < highest:
+        raise DomainError("building_units_in_use", _("Unit %(n)s has houses registered; the building needs at least %(n)s units."),
+                          field="units", n=highest)
     building.save()
     return building
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("residents/<int:pk>/<str:kind>/", views.resident_event, name="resident_event"),
     path("buildings/", views.building_list, name="building_list"),
     path("buildings/<int:pk>/", views.building_detail, name="building_detail"),
+    path("buildings/<int:pk>/edit/", views.building_edit, name="building_edit"),
     path("houses/<int:pk>/", views.house_detail, name="house_detail"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("households/<int:household_pk>/add/", views.resident_create, name="resident_create"),

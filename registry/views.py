@@ -35,6 +35,7 @@ from regions.models import Level, Region
 from . import access, search, services
 from .forms import (
     STATUS_FILTERS,
+    BuildingEditForm,
     BuildingForm,
     EventForm,
     HouseForm,
@@ -279,8 +280,36 @@ def building_detail(request, pk):
                 return redirect("registry:building_detail", b.pk)
     elif request.method == "POST":
         raise PermissionDenied
+    return _building_page(request, b, form=form, edit_form=_building_edit_form(user, b))
+
+
+@registry_view("registry.edit")
+@require_POST
+def building_edit(request, pk):
+    b = access.building(request.user, pk)
+    form = BuildingEditForm(request.POST, prefix="b")
+    if form.is_valid():
+        try:
+            services.update_building(request.user, b, **form.cleaned_data)
+        except DomainError as e:
+            _raise_access(e)
+            form.apply_error(e)
+        else:
+            messages.success(request, _("Building saved."))
+            return redirect("registry:building_detail", b.pk)
+    return _building_page(request, b, form=HouseForm(prefix="h"), edit_form=form, status=400)
+
+
+def _building_edit_form(user, b):
+    if not user.has_perm("registry.edit"):
+        return None
+    initial = {"estate": b.estate, "number": b.number, "address": b.address, "floors": b.floors, "units": b.units}
+    return BuildingEditForm(initial=initial, prefix="b")
+
+
+def _building_page(request, b, *, form, edit_form, status=200):
     houses = list(
-        access.houses(user).filter(building=b)
+        access.houses(request.user).filter(building=b)
         .annotate(household_count=Count("households", filter=Q(households__dissolved_on__isnull=True), distinct=True),
                   people=Count("households__members", filter=Q(households__members__status=ResidentStatus.ACTIVE), distinct=True))
     )
@@ -290,9 +319,9 @@ def building_detail(request, pk):
         floors = [{"floor": fl, "houses": list(hs)} for fl, hs in groupby(in_unit, key=lambda h: h.floor)]
         units.append({"unit": unit, "floors": floors})
     return render(request, "registry/building_detail.html", {
-        "building": b, "units": units, "house_total": len(houses), "form": form,
+        "building": b, "units": units, "house_total": len(houses), "form": form, "edit_form": edit_form,
         "crumbs": b.region.ancestors_and_self(),
-    })
+    }, status=status)
 
 
 @registry_view()
