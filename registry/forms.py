@@ -112,6 +112,11 @@ class HouseForm(ServiceForm):
     area = forms.DecimalField(label=_("Area (m²)"), required=False, max_digits=8, decimal_places=2, min_value=0)
 
 
+class HouseEditForm(ServiceForm):
+    use = forms.ChoiceField(label=_("Use"), choices=HouseUse.choices)
+    area = forms.DecimalField(label=_("Area (m²)"), required=False, max_digits=8, decimal_places=2, min_value=0)
+
+
 class HouseholdForm(ServiceForm):
     number = forms.CharField(label=_("Household number (optional)"), max_length=30, required=False)
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("buildings/<int:pk>/", views.building_detail, name="building_detail"),
     path("buildings/<int:pk>/edit/", views.building_edit, name="building_edit"),
     path("houses/<int:pk>/", views.house_detail, name="house_detail"),
+    path("houses/<int:pk>/edit/", views.house_edit, name="house_edit"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
     path("households/<int:household_pk>/add/", views.resident_create, name="resident_create"),
     path("organizations/", views.organization_list, name="organization_list"),

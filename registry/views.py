@@ -38,6 +38,7 @@ from .forms import (
     BuildingEditForm,
     BuildingForm,
     EventForm,
+    HouseEditForm,
     HouseForm,
     HouseholdForm,
     ImportForm,
@@ -343,14 +344,39 @@ def house_detail(request, pk):
                 return redirect("registry:household_detail", hh.pk)
     elif request.method == "POST":
         raise PermissionDenied
+    edit_form = None
+    if user.has_perm("registry.edit"):
+        edit_form = HouseEditForm(initial={"use": house.use, "area": house.area}, prefix="e")
+    return _house_page(request, house, form=form, edit_form=edit_form)
+
+
+@registry_view("registry.edit")
+@require_POST
+def house_edit(request, pk):
+    house = access.house(request.user, pk)
+    form = HouseEditForm(request.POST, prefix="e")
+    if form.is_valid():
+        try:
+            services.update_house(request.user, house, use=form.cleaned_data["use"], area=form.cleaned_data["area"])
+        except DomainError as e:
+            _raise_access(e)
+            form.apply_error(e)
+        else:
+            messages.success(request, _("House saved."))
+            return redirect("registry:house_detail", house.pk)
+    return _house_page(request, house, form=HouseholdForm(prefix="hh"), edit_form=form, status=400)
+
+
+def _house_page(request, house, *, form, edit_form, status=200):
     households = (
-        access.households(user).filter(house=house, dissolved_on__isnull=True)
+        access.households(request.user).filter(house=house, dissolved_on__isnull=True)
         .annotate(member_count=Count("members", filter=Q(members__status=ResidentStatus.ACTIVE)))
         .order_by("pk")
     )
     return render(request, "registry/house_detail.html", {
-        "house": house, "households": households, "form": form, "crumbs": house.region.ancestors_and_self(),
-    })
+        "house": house, "households": households, "form": form, "edit_form": edit_form,
+        "crumbs": house.region.ancestors_and_self(),
+    }, status=status)
 
 
 @registry_view()

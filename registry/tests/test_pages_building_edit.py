@@ -51,3 +51,28 @@ def test_a_department_handler_cannot_edit(world, login):
     resp = _post(login(world.dept1), world.g1.building, floors="30")
     assert resp.status_code == 403
     assert Building.objects.get(pk=world.g1.building.pk).floors == 6
+
+
+def test_a_house_use_and_area_are_changed_from_its_page(world, login):
+    from auditlog.models import LogEntry
+
+
+    h = world.g1.houses[0]
+    client = login(world.grid1_user)
+    resp = client.post(f"/registry/houses/{h.pk}/edit/", {"e-use": "rented", "e-area": "86.5"})
+    assert resp.status_code == 302
+    h.refresh_from_db()
+    assert h.use == "rented" and str(h.area) == "86.50"
+    assert LogEntry.objects.get_for_object(h).filter(changes__icontains="rented").exists()
+
+
+def test_a_bad_house_use_is_refused_and_the_sibling_grids_house_is_not_found(world, login):
+    from registry.models import House
+
+    client = login(world.grid1_user)
+    h = world.g1.houses[0]
+    assert client.post(f"/registry/houses/{h.pk}/edit/", {"e-use": "castle"}).status_code == 400
+    assert House.objects.get(pk=h.pk).use == "owner"
+    other = world.g2.houses[0]
+    assert client.post(f"/registry/houses/{other.pk}/edit/", {"e-use": "vacant"}).status_code == 404
+    assert House.objects.get(pk=other.pk).use == "owner"
