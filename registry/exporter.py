@@ -122,7 +122,7 @@ def _address(names: dict[str, str], region_path: str, estate, number, unit, room
 def export_residents_xlsx(user, *, q: str = "", tag: str = "", region_path: str = "", out=None) -> str:
     """Write the user's residents (filtered like the search page) to an .xlsx; returns its path."""
     access.require(user, "registry.export")
-    qs, _kind = filter_residents(access.residents(user), q, tag=tag, region_path=region_path)
+    qs, _kind, _column = filter_residents(access.residents(user), q, tag=tag, region_path=region_path)
 
     path = _out_path(out, "residents-")
     wb = StreamingWorkbook(path)

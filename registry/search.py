@@ -66,19 +66,22 @@ def address_q(params: dict, prefix: str) -> Q:
 
 
 def filter_residents(qs, q: str = "", *, tag: str = "", status: str = ResidentStatus.ACTIVE, region_path: str = ""):
-    """Apply a search query and the list's filters to a resident queryset; returns (qs, kind).
-    Shared by the list page, the API and the export so that all three select the same rows."""
+    """Apply a search query and the list's filters to a resident queryset; returns (qs, kind,
+    column): `column` is the resident column the text was matched on (name, initials, pinyin) or
+    None. Shared by the list page, the API and the export so that all three select the same rows."""
     kind, params = classify(q)
+    column = None
     if kind in ("id_number", "phone"):
         field = "id_number_bidx" if kind == "id_number" else "phone_bidx"
         qs = qs.filter(**{field: params["bidx"]})
     elif kind == "pinyin":
-        text = params["text"]
-        qs = qs.filter(prefix_q(_pinyin_field(params), text))
+        column = _pinyin_field(params)
+        qs = qs.filter(prefix_q(column, params["text"]))
     elif kind == "address":
         qs = qs.filter(address_q(params, "household__house__"))
     elif kind == "name":
-        qs = qs.filter(prefix_q("name", params["text"]))
+        column = "name"
+        qs = qs.filter(prefix_q(column, params["text"]))
     # An exact ID number or phone finds the person whatever their status (moved out, deceased).
     if kind not in ("id_number", "phone") and status:
         qs = qs.filter(status=status)
@@ -86,7 +89,7 @@ def filter_residents(qs, q: str = "", *, tag: str = "", status: str = ResidentSt
         qs = qs.filter(tags__tag__code=tag, tags__end_date__isnull=True)
     if region_path:
         qs = qs.filter(prefix_q("region_path", region_path))
-    return qs, kind
+    return qs, kind, column
 
 
 def _pinyin_field(params: dict) -> str:
@@ -110,12 +113,12 @@ def _wide(user, region_path: str) -> bool:
 
 def search_residents(user, q: str = "", *, tag: str = "", status: str = ResidentStatus.ACTIVE, region_path: str = "",
                      after: int | None = None, limit: int = PAGE_SIZE) -> Page:
-    qs, kind = filter_residents(access.residents(user), q, tag=tag, status=status, region_path=region_path)
+    qs, kind, column = filter_residents(access.residents(user), q, tag=tag, status=status, region_path=region_path)
     order = scope_order()
-    if kind in ("name", "pinyin") and _wide(user, region_path):
+    if column and _wide(user, region_path):
         # A name or pinyin in a street or more: walking that column's index finds the matches at
         # once, where walking the scope index would read most of the area for a rare name.
-        order = ("name", "id") if kind == "name" else (_pinyin_field(classify(q)[1]), "id")
+        order = (column, "id")
     if after:
         qs = qs.filter(after_q(Resident, after, order))
     rows = list(qs.order_by(*order)[: limit + 1])
