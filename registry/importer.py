@@ -681,6 +681,8 @@ def make_checker(ctx: Context):
                                                          hh_of.cache.get, relation_of.cache.get)
     name_get = name_of.cache.get
 
+    # check() runs once per row (100,000 times for a large sheet), so each column's cache lookup
+    # is written out inline: a cache hit costs a dict.get, a miss calls the memoised parser.
     def check(row):
         if len(row) <= width:
             row = list(row) + pad[: width + 1 - len(row)]
