@@ -1,0 +1,474 @@
+"""The work-order engine (工单): one lifecycle for incidents, resident demands, one-window
+applications, mediation and supervision findings. What differs between them is data on the
+category: its SLA limits, its routing and its attribute schema.
+
+Glossary: *file* 立案, *void* 作废, *dispatch* 派遣, *handle* 处置, *verify* 核查, *close* 结案,
+*rework* 返工, *extension* 延期, *suspension* 缓办, *escalate* 上报, *supervision notice* 督办,
+*settled on the spot* 就地解决, *one-window* 一窗受理, *missing-materials notice* 一次性告知.
+"""
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from linli import pii
+
+
+class Kind(models.TextChoices):
+    INCIDENT = "incident", _("Incident")
+    DEMAND = "demand", _("Resident demand")
+    SERVICE = "service", _("One-window service")
+    MEDIATION = "mediation", _("Mediation")
+    SUPERVISION = "supervision", _("Supervision finding")
+
+
+class Stage(models.TextChoices):
+    FILE = "file", _("Filing")
+    DISPATCH = "dispatch", _("Dispatch")
+    HANDLE = "handle", _("Handling")
+    VERIFY = "verify", _("Verification")
+
+
+class HandlerLevel(models.IntegerChoices):
+    GRID = 5, _("Grid")
+    COMMUNITY = 4, _("Community")
+    STREET = 3, _("Street")
+    DISTRICT = 2, _("District")
+    CITY = 1, _("City")
+
+
+class Category(models.Model):
+    """A kind of work: a node of the category tree. `code` is the Open311 service_code."""
+
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    keywords = models.CharField(_("keywords"), max_length=200, blank=True)
+    # Only leaves take orders; a group node only organises the tree.
+    is_group = models.BooleanField(_("group only"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    sort = models.PositiveIntegerField(default=0)
+    # May a grid worker settle it on the spot (就地解决) in one step?
+    settle_on_spot = models.BooleanField(_("can be settled on the spot"), default=True)
+    # Must a grid worker attend it at once (三必: emergencies and disputes)?
+    must_attend = models.BooleanField(_("must be attended"), default=False)
+    # Deadlines count working hours only (the calendar's working days and hours).
+    working_hours = models.BooleanField(_("count working hours only"), default=False)
+    # One-window items (kind=service): what the applicant brings, how long it takes, who handles it.
+    materials = models.JSONField(_("required materials"), default=list, blank=True)
+    time_limit_days = models.PositiveSmallIntegerField(_("time limit (working days)"), null=True, blank=True)
+    handling_unit = models.CharField(_("handling unit"), max_length=100, blank=True)
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        blank=True,
+        choices=[("online", _("Online")), ("window", _("At the window")), ("both", _("Online or at the window"))],
+    )
+    service_type = models.CharField(
+        _("service type"),
+        max_length=10,
+        blank=True,
+        choices=[("public", _("Public service")), ("social", _("Social service")), ("market", _("Market service"))],
+    )
+
+    class Meta:
+        ordering = ["sort", "code"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+
+class Datatype(models.TextChoices):
+    """Open311 GeoReport v2 attribute datatypes."""
+
+    STRING = "string", _("Short text")
+    NUMBER = "number", _("Number")
+    DATETIME = "datetime", _("Date and time")
+    TEXT = "text", _("Long text")
+    SINGLEVALUELIST = "singlevaluelist", _("One choice")
+    MULTIVALUELIST = "multivaluelist", _("Several choices")
+
+
+class CategoryAttribute(models.Model):
+    """One field a reporter fills in for this category (Open311 service definition attribute)."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="attributes")
+    code = models.CharField(_("code"), max_length=40)
+    datatype = models.CharField(_("type"), max_length=20, choices=Datatype.choices, default=Datatype.STRING)
+    description = models.CharField(_("question"), max_length=200)
+    required = models.BooleanField(_("required"), default=False)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # For list types: [{"key": "...", "name": "..."}].
+    values = models.JSONField(_("choices"), default=list, blank=True)
+    # Open311's `variable`: false for an informational line the client shows but does not ask.
+    variable = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["category", "code"], name="category_attribute_unique")]
+
+    def __str__(self):
+        return f"{self.category.code}.{self.code}"
+
+
+class SlaRule(models.Model):
+    """How long a stage may take for a category (minutes; an urgent variant), from a date.
+
+    The rule in force for an order is the newest one whose valid_from is on or before the day
+    the stage starts; a category without its own rule takes its parent's."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="sla_rules")
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
+    minutes = models.PositiveIntegerField(_("limit (minutes)"))
+    urgent_minutes = models.PositiveIntegerField(_("urgent limit (minutes)"), null=True, blank=True)
+    valid_from = models.DateField(_("valid from"), default=dt.date(2000, 1, 1))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["category_id", "stage", "-valid_from"]
+        constraints = [models.UniqueConstraint(fields=["category", "stage", "valid_from"], name="sla_rule_unique")]
+
+    def __str__(self):
+        return f"{self.category.code} {self.stage} {self.minutes}min"
+
+
+class RoutingRule(models.Model):
+    """Who handles a category in a place: the rule of the deepest matching region wins; a rule
+    without a region applies everywhere. `level` is the tree level whose unit dispatches and
+    handles it; `department` names a department when it is theirs."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="routing_rules")
+    region = models.ForeignKey("regions.Region", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    region_path = models.CharField(max_length=255, blank=True)
+    level = models.PositiveSmallIntegerField(_("handling level"), choices=HandlerLevel.choices, default=HandlerLevel.COMMUNITY)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["category_id", "-region_path"]
+
+    def __str__(self):
+        return f"{self.category.code} → {self.get_level_display()} {self.department}".strip()
+
+
+class Holiday(models.Model):
+    """A calendar exception: a public holiday (working=False) or a swapped working weekend day
+    (调休, working=True). Other days: Monday–Friday work, weekends rest."""
+
+    date = models.DateField(unique=True)
+    working = models.BooleanField(default=False)
+    name = models.CharField(max_length=50, blank=True)
+
+    def __str__(self):
+        return f"{self.date} {'班' if self.working else '休'} {self.name}"
+
+
+class Status(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    FILED = "filed", _("Filed")
+    DISPATCHED = "dispatched", _("Dispatched")
+    IN_PROGRESS = "in_progress", _("In progress")
+    HANDLED = "handled", _("Handled")
+    VERIFIED = "verified", _("Verified")
+    CLOSED = "closed", _("Closed")
+    SUSPENDED = "suspended", _("Suspended")
+    VOIDED = "voided", _("Voided")
+    DUPLICATE = "duplicate", _("Duplicate")
+
+
+OPEN_STATUSES = (
+    Status.REPORTED,
+    Status.FILED,
+    Status.DISPATCHED,
+    Status.IN_PROGRESS,
+    Status.HANDLED,
+    Status.VERIFIED,
+    Status.SUSPENDED,
+)
+ENDED_STATUSES = (Status.CLOSED, Status.VOIDED, Status.DUPLICATE)
+
+
+class Source(models.TextChoices):
+    PORTAL = "portal", _("Resident portal")
+    GRID = "grid", _("Grid worker")
+    HOTLINE = "hotline", _("Hotline")
+    ASSIGNED = "assigned", _("Assigned from above")
+    OPEN311 = "open311", _("Open311 API")
+    WINDOW = "window", _("One-window desk")
+    SUPERVISION = "supervision", _("Supervision")
+
+
+class Priority(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+
+
+class WorkOrder(models.Model):
+    """One piece of work. `region` is the smallest place it belongs to (usually a grid);
+    `handler_region` is the unit whose desk holds it now (escalation moves it up the tree)."""
+
+    AAD_PHONE = b"workorder.reporter_phone"
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="orders")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REPORTED)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    attributes = models.JSONField(_("details"), default=dict, blank=True)
+
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    region_path = models.CharField(max_length=255)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reported_orders")
+    resident = models.ForeignKey("registry.Resident", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    reporter_name = models.CharField(_("reporter's name"), max_length=50, blank=True)
+    reporter_phone_enc = models.TextField(blank=True)
+    reporter_phone_masked = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    # The Open311 client (api key holder) that submitted it.
+    client = models.CharField(max_length=100, blank=True)
+
+    handler_region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    handler_region_path = models.CharField(max_length=255)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_orders")
+
+    reported_at = models.DateTimeField(_("reported at"))
+    filed_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The deadline of the current stage, and the deadline of the whole order (closing).
+    stage = models.CharField(max_length=10, choices=Stage.choices, blank=True)
+    due_at = models.DateTimeField(_("stage due"), null=True, blank=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    overdue = models.BooleanField(default=False)
+    # Counters and flags the KPIs read.
+    rework_count = models.PositiveSmallIntegerField(default=0)
+    extension_count = models.PositiveSmallIntegerField(default=0)
+    escalation_count = models.PositiveSmallIntegerField(default=0)
+    supervision_count = models.PositiveSmallIntegerField(default=0)
+    was_suspended = models.BooleanField(default=False)
+    settled_on_spot = models.BooleanField(_("settled on the spot"), default=False)
+    settled_in_grid = models.BooleanField(default=False)
+    suspended_status = models.CharField(max_length=20, blank=True)  # the status to resume to
+    suspended_remaining = models.PositiveIntegerField(null=True, blank=True)  # stage seconds left
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates")
+    # The notice-sent marks of the SLA timer (so running it twice notifies once).
+    warned_for = models.DateTimeField(null=True, blank=True)
+    supervised_for = models.DateTimeField(null=True, blank=True)
+
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["region_path", "id"], name="wo_scope_idx", opclasses=["varchar_pattern_ops", ""]),
+            models.Index(fields=["handler_region_path", "status", "id"], name="wo_desk_idx", opclasses=["varchar_pattern_ops", "", ""]),
+            models.Index(fields=["assignee", "status", "id"], name="wo_assignee_idx"),
+            models.Index(fields=["status", "due_at"], name="wo_due_idx"),
+            models.Index(fields=["category", "reported_at"], name="wo_category_time_idx"),
+            models.Index(fields=["reporter", "id"], name="wo_reporter_idx"),
+            models.Index(fields=["department", "status", "id"], name="wo_department_idx"),
+        ]
+        verbose_name = _("work order")
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    @property
+    def number(self) -> str:
+        """The number people read out on the phone: the day it was reported and the row id
+        (no counter to contend for under load)."""
+        from django.utils import timezone
+
+        day = timezone.localtime(self.reported_at).strftime("%Y%m%d") if self.reported_at else "00000000"
+        return f"{day}{self.pk or 0:07d}"
+
+    @staticmethod
+    def pk_from_number(number: str) -> int | None:
+        number = (number or "").strip()
+        if len(number) < 9 or not number.isdigit():
+            return None
+        return int(number[8:])
+
+    def set_region(self, region):
+        self.region = region
+        self.region_path = region.path
+
+    def set_handler(self, region, department: str = ""):
+        self.handler_region = region
+        self.handler_region_path = region.path
+        self.department = department
+
+    def set_reporter_phone(self, phone: str):
+        self.reporter_phone_enc = pii.encrypt(phone, self.AAD_PHONE) if phone else ""
+        self.reporter_phone_masked = pii.mask_phone(phone) if phone else ""
+
+    def reporter_phone(self) -> str:
+        return pii.decrypt(self.reporter_phone_enc, self.AAD_PHONE) if self.reporter_phone_enc else ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Transition(models.Model):
+    """One step of an order: who, when, from which status to which, with a note and data."""
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="transitions")
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["order", "at"], name="transition_order_idx")]
+
+    def __str__(self):
+        return f"{self.order_id} {self.action} {self.from_status}→{self.to_status}"
+
+
+class AttachmentRole(models.TextChoices):
+    BEFORE = "before", _("Before")
+    AFTER = "after", _("After")
+    MATERIAL = "material", _("Material")
+    OTHER = "other", _("Other")
+
+
+def attachment_path(instance, filename):
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    today = dt.date.today()
+    return f"workorders/{today:%Y/%m}/{uuid.uuid4().hex}.{ext}"
+
+
+class Attachment(models.Model):
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="attachments")
+    transition = models.ForeignKey(Transition, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    role = models.CharField(max_length=10, choices=AttachmentRole.choices, default=AttachmentRole.BEFORE)
+    file = models.FileField(upload_to=attachment_path)
+    thumbnail = models.FileField(upload_to=attachment_path, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    name = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return self.name or self.file.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def is_video(self) -> bool:
+        return self.content_type.startswith("video/")
+
+
+class RequestKind(models.TextChoices):
+    EXTENSION = "extension", _("Extension")
+    SUSPENSION = "suspension", _("Suspension")
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class ApprovalRequest(models.Model):
+    """A handler's request for more time (延期) or a pause (缓办), decided by the dispatcher."""
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="requests")
+    kind = models.CharField(max_length=20, choices=RequestKind.choices)
+    reason = models.TextField(_("reason"))
+    hours = models.PositiveIntegerField(_("extra hours"), null=True, blank=True)
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(status="pending"), name="one_pending_request_per_order"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.order_id} {self.status}"
+
+
+class SupervisionNotice(models.Model):
+    """督办: an overdue order flagged to the level above its handler."""
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="supervision_notices")
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    region_path = models.CharField(max_length=255)
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["order", "stage", "due_at"], name="one_notice_per_missed_deadline")]
+
+    def __str__(self):
+        return f"督办 {self.order_id} {self.stage}"
+
+
+class Rating(models.Model):
+    """The reporter's verdict after closing: 1–5 and a comment."""
+
+    order = models.OneToOneField(WorkOrder, on_delete=models.CASCADE, related_name="rating")
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.order_id} {self.score}★"
+
+
+class Notification(models.Model):
+    """An in-app message (the bell); email, SMS and WeChat copies go through notify.py."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    order = models.ForeignKey(WorkOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    verb = models.CharField(max_length=30)
+    text = models.CharField(max_length=300)
+    at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at", "at"], name="notification_inbox_idx")]
+
+    def __str__(self):
+        return self.text

@@ -1,0 +1,70 @@
+"""Where an order goes: its place (from a point, an address or a resident) and its handler
+(the routing rule of the deepest matching region; no rule: the community)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from linli.errors import DomainError
+from regions import services as region_services
+from regions.models import Level, Region
+
+from .models import Category, HandlerLevel, RoutingRule
+
+
+def place_of_point(lat: float, lng: float) -> Region:
+    """The grid containing the point; a point in no grid of the city is refused."""
+    try:
+        lat, lng = float(lat), float(lng)
+    except (TypeError, ValueError):
+        raise DomainError("location_invalid", _("The location is not a valid latitude and longitude."), field="lat")
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise DomainError("location_invalid", _("The location is not a valid latitude and longitude."), field="lat")
+    grid = region_services.point_to_grid(lng, lat)
+    if grid is None:
+        raise DomainError(
+            "location_outside",
+            _("That location is outside the city's grids; pick a point inside the city or give an address."),
+            field="lat",
+        )
+    return grid
+
+
+def rule_for(category: Category, region: Region) -> RoutingRule | None:
+    """The most specific rule: the category's (or its nearest ancestor's) rule whose region
+    contains the place, the deepest region first; a rule without a region applies everywhere."""
+    node = category
+    for _depth in range(10):
+        best = None
+        for rule in RoutingRule.objects.filter(category_id=node.pk):
+            if rule.region_path and not region.path.startswith(rule.region_path):
+                continue
+            if best is None or len(rule.region_path) > len(best.region_path):
+                best = rule
+        if best is not None:
+            return best
+        if not node.parent_id:
+            return None
+        node = node.parent
+    return None
+
+
+def handler_for(category: Category, region: Region) -> tuple[Region, str]:
+    """(unit, department) that dispatches and handles this category in this place."""
+    rule = rule_for(category, region)
+    level = rule.level if rule else HandlerLevel.COMMUNITY
+    department = rule.department if rule else ""
+    return unit_at_level(region, level), department
+
+
+def unit_at_level(region: Region, level: int) -> Region:
+    """The ancestor of `region` at `level` (or the region itself when it is already higher)."""
+    if region.level <= level:
+        return region
+    path = region.path[: Region.steplen * level]
+    return Region.objects.get(path=path)
+
+
+def parent_unit(region: Region) -> Region | None:
+    """The next level up for an escalation (grid → community → street → district → city)."""
+    if region.level <= Level.CITY:
+        return None
+    return Region.objects.get(path=region.path[: Region.steplen * (region.level - 1)])

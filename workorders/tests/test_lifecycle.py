@@ -1,0 +1,179 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from linli.errors import Conflict, DomainError, Forbidden
+from workorders import services as wo
+from workorders.models import Notification, Source, Status, SupervisionNotice, Transition, WorkOrder
+from workorders.testing import make_categories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cats(world):
+    return make_categories(world)
+
+
+def _report(world, cats, **extra):
+    data = dict(category=cats["litter"], source=Source.PORTAL, description="楼下垃圾堆了三天", lat=31.305, lng=120.605, attributes={"amount": "large"})
+    data.update(extra)
+    return wo.report(world.resident1, **data)
+
+
+def test_it_runs_the_closed_loop_and_records_every_step(world, cats):
+    order = _report(world, cats)
+    assert order.region == world.grid1 and order.handler_region == world.community
+    assert order.status == Status.REPORTED and order.due_at is not None
+    assert Notification.objects.filter(user=world.community1, order=order, verb="reported").exists()
+
+    wo.file(world.community1, order)
+    wo.dispatch(world.community1, order, assignee=world.grid1_user, note="请尽快处理")
+    wo.start(world.grid1_user, order)
+    wo.handle(world.grid1_user, order, note="已清运")
+    wo.verify(world.grid1_user, order, passed=True)
+    order = wo.close(world.community1, order)
+
+    assert order.status == Status.CLOSED and order.closed_at is not None
+    steps = list(Transition.objects.filter(order=order).values_list("action", "from_status", "to_status"))
+    assert steps == [
+        ("report", "", "reported"),
+        ("file", "reported", "filed"),
+        ("dispatch", "filed", "dispatched"),
+        ("start", "dispatched", "in_progress"),
+        ("handle", "in_progress", "handled"),
+        ("verify", "handled", "verified"),
+        ("close", "verified", "closed"),
+    ]
+    assert not order.settled_in_grid  # handled at the community's desk
+
+    wo.rate(world.resident1, order, score=5, comment="很快")
+    with pytest.raises(Conflict):
+        wo.rate(world.resident1, order, score=4)
+
+
+def test_failed_verification_sends_it_back_for_rework(world, cats):
+    order = _report(world, cats)
+    wo.file(world.community1, order)
+    wo.dispatch(world.community1, order, assignee=world.grid1_user)
+    wo.handle(world.grid1_user, order, note="已清运")
+    order = wo.verify(world.grid1_user, order, passed=False, note="还有两袋没清")
+    assert order.status == Status.IN_PROGRESS and order.rework_count == 1 and order.stage == "handle"
+
+
+def test_a_step_not_allowed_from_the_current_status_is_refused_and_changes_nothing(world, cats):
+    order = _report(world, cats)
+    with pytest.raises(Conflict) as err:
+        wo.close(world.community1, order)
+    assert err.value.code == "transition_not_allowed"
+    order.refresh_from_db()
+    assert order.status == Status.REPORTED and order.version == 1
+    assert Transition.objects.filter(order=order).count() == 1
+
+
+def test_a_stale_version_is_a_conflict(world, cats):
+    order = _report(world, cats)
+    wo.file(world.community1, order, version=1)
+    with pytest.raises(Conflict) as err:
+        wo.void(world.community1, order, note="重复", version=1)
+    assert err.value.code == "order_changed"
+    assert "刚刚" in err.value.as_dict()["message"] or err.value.as_dict()["message_en"].startswith("Someone else")
+
+
+def test_a_handler_outside_the_orders_area_is_refused(world, cats):
+    order = _report(world, cats)
+    wo.file(world.community1, order)
+    with pytest.raises(DomainError) as err:
+        wo.dispatch(world.community1, order, assignee=world.grid2_user)  # grid2's worker, order in grid1
+    assert err.value.code == "handler_out_of_scope"
+    order.refresh_from_db()
+    assert order.status == Status.FILED and order.assignee is None
+
+
+def test_only_the_holding_desk_dispatches(world, cats):
+    order = _report(world, cats)
+    with pytest.raises(Forbidden):
+        wo.file(world.grid2_user, order)
+
+
+def test_unknown_category_and_missing_attribute_are_refused(world, cats):
+    with pytest.raises(DomainError) as err:
+        _report(world, cats, category="no.such")
+    assert err.value.code == "category_unknown"
+    with pytest.raises(DomainError) as err:
+        _report(world, cats, attributes={})
+    assert err.value.code == "attribute_required" and "垃圾量" in err.value.as_dict()["message"]
+    with pytest.raises(DomainError) as err:
+        _report(world, cats, attributes={"amount": "huge"})
+    assert err.value.code == "attribute_invalid"
+    assert WorkOrder.objects.count() == 0
+
+
+def test_a_location_outside_the_city_is_refused(world, cats):
+    with pytest.raises(DomainError) as err:
+        _report(world, cats, lat=39.9, lng=116.4)
+    assert err.value.code == "location_outside"
+    assert WorkOrder.objects.count() == 0
+
+
+def test_a_grid_worker_settles_a_small_matter_in_one_step(world, cats):
+    order = wo.settle_on_spot(world.grid1_user, category=cats["litter"], region=world.grid1, note="当场清理", attributes={"amount": "small"})
+    assert order.status == Status.CLOSED and order.settled_on_spot and order.settled_in_grid
+    assert [t.action for t in order.transitions.all()] == ["report", "settle_on_spot"]
+
+
+def test_escalation_climbs_the_tree_to_a_department(world, cats):
+    order = _report(world, cats)
+    order = wo.escalate(world.community1, order, note="社区无法解决")
+    assert order.handler_region == world.street and order.status == Status.FILED
+    order = wo.escalate(world.street1, order, note="需要住建局", department="住建局")
+    assert order.department == "住建局" and order.status == Status.DISPATCHED
+    wo.handle(world.dept_roads, order, note="已修复")
+    assert Notification.objects.filter(user=world.dept_roads, verb="escalated").exists()
+
+
+def test_extension_and_suspension_need_the_dispatchers_approval(world, cats):
+    order = _report(world, cats)
+    wo.file(world.community1, order)
+    order = wo.dispatch(world.community1, order, assignee=world.grid1_user)
+    due, deadline = order.due_at, order.deadline
+    req = wo.request_more_time(world.grid1_user, order, kind="extension", reason="等材料", hours=24)
+    with pytest.raises(Forbidden):
+        wo.decide(world.grid1_user, req, approve=True)
+    wo.decide(world.community1, req, approve=True)
+    order.refresh_from_db()
+    assert order.due_at - due == dt.timedelta(hours=24) and order.deadline - deadline == dt.timedelta(hours=24)
+    assert order.extension_count == 1
+
+    req = wo.request_more_time(world.grid1_user, order, kind="suspension", reason="业主出国")
+    wo.decide(world.community1, req, approve=True)
+    order.refresh_from_db()
+    assert order.status == Status.SUSPENDED and order.was_suspended
+    order = wo.resume(world.community1, order)
+    assert order.status == Status.DISPATCHED and order.due_at is not None
+
+
+def test_the_deadline_timer_supervises_once_however_often_it_runs(world, cats):
+    order = _report(world, cats)
+    later = timezone.now() + dt.timedelta(hours=2)
+    assert wo.check_deadlines(later) == {"warned": 0, "supervised": 1}
+    assert wo.check_deadlines(later) == {"warned": 0, "supervised": 0}
+    notice = SupervisionNotice.objects.get(order=order)
+    assert notice.region == world.street  # the level above the community's desk
+    order.refresh_from_db()
+    assert order.overdue and order.supervision_count == 1
+
+
+def test_the_reporter_can_reopen_within_seven_days_only(world, cats):
+    order = wo.settle_on_spot(world.grid1_user, category=cats["litter"], region=world.grid1, note="当场清理", attributes={"amount": "small"})
+    with pytest.raises(Forbidden):
+        wo.reopen(world.resident1, order, reason="没有清理")  # not their report
+    order = _report(world, cats)
+    WorkOrder.objects.filter(pk=order.pk).update(status=Status.CLOSED, closed_at=timezone.now() - dt.timedelta(days=8))
+    with pytest.raises(Conflict) as err:
+        wo.reopen(world.resident1, order, reason="又堆起来了")
+    assert err.value.code == "window_passed"
+    WorkOrder.objects.filter(pk=order.pk).update(closed_at=timezone.now() - dt.timedelta(days=2))
+    order = wo.reopen(world.resident1, order, reason="又堆起来了")
+    assert order.status == Status.FILED and order.rework_count == 1
