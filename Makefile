@@ -5,14 +5,25 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test venv migrate demo lint messages bench clean
+.PHONY: run test venv assets migrate demo lint messages bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-venv: $(VENV)/.installed
+# ECharts and Leaflet, pinned in package-lock.json, served from web/static/vendor (not committed).
+VENDOR := web/static/vendor
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	mkdir -p $(VENDOR)/leaflet $(VENDOR)/echarts
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(VENDOR)/echarts/
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
+	touch $@
+
+assets: $(VENDOR)/.installed
+
+venv: $(VENV)/.installed assets
 
 migrate: venv
 	$(PY) manage.py migrate --noinput
@@ -31,7 +42,7 @@ lint: venv
 
 # Needs GNU gettext (apt-get install gettext); the compiled .mo files are committed.
 messages: venv
-	for app in web accounts regions registry api linli; do \
+	for app in web accounts regions registry workorders insights api linli; do \
 	  (cd $$app && ../$(PY) ../manage.py makemessages -l zh_Hans --no-obsolete --add-location file --ignore 'tests/*') || exit 1; done
 	$(PY) manage.py compilemessages --ignore '.venv' --ignore 'var' --ignore 'bench' --ignore 'node_modules'
 

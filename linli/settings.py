@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "accounts",
     "registry",
     "workorders",
+    "insights",
     "api",
     "web",
 ]
@@ -164,7 +165,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 # The apps' catalogues are listed here so that their wording wins over Django's bundled ones
 # (django.contrib.admin comes first in INSTALLED_APPS and would otherwise answer "History", "Add"...).
-LOCALE_PATHS = [BASE_DIR / "locale"] + [BASE_DIR / app / "locale" for app in ("linli", "regions", "accounts", "registry", "workorders", "api", "web")]
+LOCALE_PATHS = [BASE_DIR / "locale"] + [BASE_DIR / app / "locale" for app in ("linli", "regions", "accounts", "registry", "workorders", "insights", "api", "web")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
