@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "registry",
     "workorders",
     "insights",
+    "mediation",
     "api",
     "web",
 ]
@@ -165,7 +166,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 # The apps' catalogues are listed here so that their wording wins over Django's bundled ones
 # (django.contrib.admin comes first in INSTALLED_APPS and would otherwise answer "History", "Add"...).
-LOCALE_PATHS = [BASE_DIR / "locale"] + [BASE_DIR / app / "locale" for app in ("linli", "regions", "accounts", "registry", "workorders", "insights", "api", "web")]
+LOCALE_PATHS = [BASE_DIR / "locale"] + [BASE_DIR / app / "locale" for app in ("linli", "regions", "accounts", "registry", "workorders", "insights", "mediation", "api", "web")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
