@@ -185,6 +185,41 @@ STORAGES = {
     },
 }
 
+# Files (work-order photos and videos, import files) go to local disk under MEDIA_ROOT, or to an
+# S3-compatible object store when LINLI_S3_BUCKET is set (django-storages; endpoint, keys and
+# region from the environment, never from the repository).
+LINLI_S3_BUCKET = env.str("LINLI_S3_BUCKET", default="")
+if LINLI_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": LINLI_S3_BUCKET,
+            "endpoint_url": env.str("LINLI_S3_ENDPOINT", default="") or None,
+            "region_name": env.str("LINLI_S3_REGION", default="") or None,
+            "access_key": env.str("LINLI_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env.str("LINLI_S3_SECRET_KEY", default="") or None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
+# Work-order attachments: photos up to 10 MB, short videos up to 50 MB, PDFs up to 10 MB.
+LINLI_MAX_IMAGE_BYTES = env.int("LINLI_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
+LINLI_MAX_VIDEO_BYTES = env.int("LINLI_MAX_VIDEO_BYTES", default=50 * 1024 * 1024)
+LINLI_MAX_DOCUMENT_BYTES = env.int("LINLI_MAX_DOCUMENT_BYTES", default=10 * 1024 * 1024)
+
+# Deadlines that count working hours use these spans on working days (Holiday rows add swaps).
+LINLI_WORK_HOURS = env.list("LINLI_WORK_HOURS", default=["09:00-12:00", "13:30-17:30"])
+
+# Notifications: email through Django's mail settings (console in development); SMS and WeChat
+# template messages through this backend (the default writes them to the log).
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.locmem.EmailBackend" if TESTING else "django.core.mail.backends.console.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="linli@localhost")
+LINLI_MESSAGE_BACKEND = env.str("LINLI_MESSAGE_BACKEND", default="workorders.notify.LogMessageBackend")
+
 # Uploads: spreadsheets up to 20 MB; bigger files are refused with a message.
 LINLI_MAX_UPLOAD_BYTES = env.int("LINLI_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
