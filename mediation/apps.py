@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class MediationConfig(AppConfig):
     name = "mediation"
     verbose_name = "Mediation"
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from . import models as m
+
+        auditlog.register(m.Case, exclude_fields=["region_path", "updated_at"], m2m_fields={"mediators"})
+        auditlog.register(m.Party, exclude_fields=["phone_enc"])
+        auditlog.register(m.Session)
+        auditlog.register(m.Term)
+        auditlog.register(m.FollowUp)

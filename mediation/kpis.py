@@ -1,0 +1,223 @@
+"""Mediation figures per place and period, rolled up the tree into insights Rollup rows.
+
+Indicators (numerators and denominators stored apart, divided when shown):
+
+| indicator                 | counted in the period of   | what                                              |
+| med.received              | the order's report         | cases received                                    |
+| med.closed                | closing                    | cases closed (handled to the end, 结案)           |
+| med.agreed                | closing                    | closed cases with an agreement                    |
+| med.days_sum              | closing                    | days from received to closed, summed              |
+| med.rated, med.rating_sum | closing                    | closed cases the reporter rated, and their stars  |
+| med.agreements_due        | the agreement's deadline   | agreements whose deadline (last term) has passed  |
+| med.agreements_performed  | the agreement's deadline   | of those, every term confirmed performed at a     |
+|                           |                            | follow-up visit (the default visit when no terms) |
+
+success rate = agreed / closed; performance rate = agreements_performed / agreements_due;
+satisfaction = rating_sum / rated (stars); average days = days_sum / closed.
+
+`recompute(paths, cells)` rebuilds the given (region path × period cell) figures from the
+case tables in one transaction, replacing whatever rows were there: running it twice, or again
+after a crash, leaves the same rows.
+"""
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from insights.models import Period, Rollup
+from linli.db import prefix_q
+from regions.models import Region
+from workorders.models import Rating, Status
+
+from .models import Case, FollowUp, FollowUpResult, Outcome
+
+PERIODS = (Period.MONTH, Period.QUARTER, Period.YEAR)
+INDICATORS = (
+    "med.received",
+    "med.closed",
+    "med.agreed",
+    "med.days_sum",
+    "med.rated",
+    "med.rating_sum",
+    "med.agreements_due",
+    "med.agreements_performed",
+)
+
+
+def period_start(period: str, day: dt.date) -> dt.date:
+    if period == Period.MONTH:
+        return day.replace(day=1)
+    if period == Period.QUARTER:
+        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    if period == Period.YEAR:
+        return dt.date(day.year, 1, 1)
+    raise ValueError(period)
+
+
+def period_end(period: str, start: dt.date) -> dt.date:
+    """The first day after the period."""
+    months = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}[period]
+    m = start.month - 1 + months
+    return dt.date(start.year + m // 12, m % 12 + 1, 1)
+
+
+def previous_start(period: str, start: dt.date) -> dt.date:
+    return period_start(period, start - dt.timedelta(days=1))
+
+
+def cells_of(day: dt.date | None) -> set[tuple[str, dt.date]]:
+    if day is None:
+        return set()
+    return {(p, period_start(p, day)) for p in PERIODS}
+
+
+def ancestor_paths(path: str) -> list[str]:
+    step = Region.steplen
+    return [path[:i] for i in range(step, len(path) + 1, step)]
+
+
+def _local(value) -> dt.date | None:
+    return timezone.localdate(value) if value else None
+
+
+def _facts(roots: list[str], lo: dt.date, hi: dt.date, today: dt.date):
+    """One dict per case under `roots` with a date of interest in [lo, hi)."""
+    tz = timezone.get_current_timezone()
+    lo_at = dt.datetime.combine(lo, dt.time.min, tzinfo=tz)
+    hi_at = dt.datetime.combine(hi, dt.time.min, tzinfo=tz)
+    place = Q()
+    for r in roots:
+        place |= prefix_q("region_path", r)
+    when = Q(order__reported_at__gte=lo_at, order__reported_at__lt=hi_at) | Q(order__closed_at__gte=lo_at, order__closed_at__lt=hi_at) | Q(
+        performance_due__gte=lo, performance_due__lt=hi
+    )
+    rows = list(
+        Case.objects.filter(place, when).values(
+            "pk", "region_path", "outcome", "performance_due", "order_id", "order__status", "order__reported_at", "order__closed_at"
+        )
+    )
+    ids = [r["pk"] for r in rows]
+    ratings = dict(Rating.objects.filter(order_id__in=[r["order_id"] for r in rows]).values_list("order_id", "score"))
+    # Per case: did every term's visit (or the default visit when there are no terms) confirm
+    # performance?
+    visits = defaultdict(list)
+    for case_id, term_id, result in FollowUp.objects.filter(case_id__in=ids).values_list("case_id", "term_id", "result"):
+        visits[case_id].append((term_id, result))
+    for r in rows:
+        r["received"] = _local(r["order__reported_at"])
+        closed = r["order__status"] == Status.CLOSED and r["order__closed_at"] is not None
+        r["closed"] = _local(r["order__closed_at"]) if closed else None
+        r["days"] = (r["order__closed_at"] - r["order__reported_at"]).total_seconds() / 86400 if closed else 0.0
+        r["score"] = ratings.get(r["order_id"]) if closed else None
+        due = r["performance_due"]
+        r["due"] = due if (due is not None and r["outcome"] == Outcome.AGREEMENT and due <= today) else None
+        v = visits.get(r["pk"], [])
+        term_visits = [res for term, res in v if term is not None]
+        checked = term_visits if term_visits else [res for term, res in v if term is None][:1]
+        r["performed"] = bool(checked) and all(res == FollowUpResult.PERFORMED for res in checked)
+    return rows
+
+
+def recompute(paths, cells, today: dt.date | None = None) -> int:
+    """Rebuild the med.* rows of every (path, cell) given. Returns the rows written."""
+    paths = set(paths)
+    cells = set(cells)
+    if not paths or not cells:
+        return 0
+    today = today or timezone.localdate()
+    regions = {r.path: r for r in Region.objects.filter(path__in=paths).only("pk", "path", "depth", "level")}
+    paths = set(regions)
+    roots = sorted(p for p in paths if not any(p != q and p.startswith(q) for q in paths))
+    lo = min(start for _p, start in cells)
+    hi = max(period_end(p, start) for p, start in cells)
+    sums: dict[tuple[str, str, dt.date], dict[str, float]] = defaultdict(lambda: dict.fromkeys(INDICATORS, 0.0))
+
+    def add(row_path, day, values):
+        if day is None:
+            return
+        for p in PERIODS:
+            cell = (p, period_start(p, day))
+            if cell not in cells:
+                continue
+            for anc in ancestor_paths(row_path):
+                if anc in paths:
+                    bucket = sums[(anc, *cell)]
+                    for k, v in values.items():
+                        bucket[k] += v
+
+    for f in _facts(roots, lo, hi, today):
+        add(f["region_path"], f["received"], {"med.received": 1})
+        if f["closed"]:
+            closed = {"med.closed": 1, "med.days_sum": f["days"]}
+            if f["outcome"] == Outcome.AGREEMENT:
+                closed["med.agreed"] = 1
+            if f["score"] is not None:
+                closed["med.rated"] = 1
+                closed["med.rating_sum"] = f["score"]
+            add(f["region_path"], f["closed"], closed)
+        if f["due"]:
+            add(f["region_path"], f["due"], {"med.agreements_due": 1, "med.agreements_performed": 1 if f["performed"] else 0})
+
+    rows = []
+    for (path, period, start), values in sums.items():
+        region = regions[path]
+        for indicator, value in values.items():
+            rows.append(
+                Rollup(
+                    region_id=region.pk, region_path=path, level=region.level, period=period, period_start=start,
+                    indicator=indicator, value=round(value, 4),
+                )
+            )
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                stale = Q()
+                for period, start in cells:
+                    stale |= Q(period=period, period_start=start)
+                Rollup.objects.filter(stale, region_id__in=[r.pk for r in regions.values()], indicator__startswith="med.").delete()
+                Rollup.objects.bulk_create(rows, batch_size=1000)
+            break
+        except IntegrityError:  # a concurrent run wrote the same cells first; do it again
+            if attempt == 2:
+                raise
+    return len(rows)
+
+
+def refresh_case(case_id: int, today: dt.date | None = None) -> int:
+    """The cells a case touches: its places up the tree × the periods of its dates."""
+    case = Case.objects.filter(pk=case_id).select_related("order").first()
+    if case is None:
+        return 0
+    order = case.order
+    cells = cells_of(_local(order.reported_at)) | cells_of(_local(order.closed_at)) | cells_of(case.performance_due)
+    return recompute(ancestor_paths(case.region_path), cells, today)
+
+
+def refresh_recent(today: dt.date | None = None) -> int:
+    """The daily pass: this and the previous month, quarter and year, everywhere there are
+    cases (deadlines pass and ratings arrive without a case being touched)."""
+    today = today or timezone.localdate()
+    cells = set()
+    for p in PERIODS:
+        start = period_start(p, today)
+        cells |= {(p, start), (p, previous_start(p, start))}
+    return recompute(_case_paths(), cells, today)
+
+
+def refresh_all(today: dt.date | None = None) -> int:
+    """Every cell of every case (after an import, a demo build or a change of the rules)."""
+    today = today or timezone.localdate()
+    cells = set()
+    for order__reported_at, order__closed_at, due in Case.objects.values_list("order__reported_at", "order__closed_at", "performance_due"):
+        cells |= cells_of(_local(order__reported_at)) | cells_of(_local(order__closed_at)) | cells_of(due)
+    return recompute(_case_paths(), cells, today)
+
+
+def _case_paths() -> set[str]:
+    paths = set()
+    for p in Case.objects.values_list("region_path", flat=True).distinct():
+        paths.update(ancestor_paths(p))
+    return paths
