@@ -174,10 +174,12 @@ def _add_routers():
     from accounts.api import router as accounts_router
     from regions.api import router as regions_router
     from registry.api import router as registry_router
+    from workorders.api import router as workorders_router
 
     api.add_router("/auth/", accounts_router)
     api.add_router("/regions/", regions_router)
     api.add_router("/registry/", registry_router)
+    api.add_router("/workorders/", workorders_router)
 
 
 _add_routers()

@@ -1,0 +1,883 @@
+"""Work orders over JSON: the category tree, the caller's orders, every step of the lifecycle
+and the caller's notifications.
+
+Handlers parse, call workorders/services.py and render; scope comes from workorders/access.py
+(an order outside the caller's area answers 404). Every step is `POST /orders/{id}/<action>`
+with an optional `version`: when it is given and someone changed the order since, the answer is
+409 `order_changed` and nothing happens. Bodies are JSON, or multipart forms where a step takes
+photos (`files`); in a form, details are `attribute[code]` fields (or `attributes` as JSON).
+
+Lists are keyset pages, newest first: pass the `next_after` of one page as `after` for the next.
+"""
+
+import datetime as dt
+import json
+import re
+import threading
+import time
+from typing import Any, Literal
+
+import pydantic
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import ValidationError
+
+from accounts.access import get_scoped, roles
+from accounts.models import Role, User
+from api.api import errors
+from api.schemas import RegionRef, region_ref
+from linli.db import prefix_q
+from linli.errors import Conflict, DomainError, NotFound
+from regions.models import Region
+
+from . import access, notify, services
+from .models import (
+    OPEN_STATUSES,
+    ApprovalRequest,
+    Attachment,
+    Category,
+    CategoryAttribute,
+    Notification,
+    RequestStatus,
+    Source,
+    Transition,
+    WorkOrder,
+)
+from .models import Status as OrderStatus
+
+router = Router(tags=["workorders"])
+
+MAX_LIMIT = 200
+
+
+# ---------------------------------------------------------------- the category cache
+
+# Reporting reads the category on every request; the tree changes rarely (an administrator's
+# edit). Each process keeps the whole active tree with its attribute schemas for CACHE_SECONDS,
+# and drops it at once when this process saves a category or an attribute.
+CACHE_SECONDS = 30
+_cache_lock = threading.Lock()
+_cache: dict = {"at": 0.0, "by_code": {}, "by_id": {}, "roots": [], "children": {}}
+
+
+def _load_categories() -> dict:
+    rows = list(Category.objects.filter(active=True).prefetch_related("attributes").order_by("sort", "code"))
+    by_id = {c.pk: c for c in rows}
+    children: dict[int, list] = {}
+    roots = []
+    for c in rows:
+        if c.parent_id and c.parent_id in by_id:
+            c.parent = by_id[c.parent_id]
+            children.setdefault(c.parent_id, []).append(c)
+        elif not c.parent_id:
+            roots.append(c)
+    return {"at": time.monotonic(), "by_code": {c.code: c for c in rows}, "by_id": by_id, "roots": roots, "children": children}
+
+
+def categories(refresh_if_missing: str | None = None) -> dict:
+    """The active category tree of this process (reloaded after CACHE_SECONDS; also when a code
+    is asked for that it does not know, at most once a second)."""
+    global _cache
+    now = time.monotonic()
+    stale = now - _cache["at"] > CACHE_SECONDS
+    missing = refresh_if_missing is not None and refresh_if_missing not in _cache["by_code"] and now - _cache["at"] > 1
+    if stale or missing:
+        with _cache_lock:
+            _cache = _load_categories()
+    return _cache
+
+
+def forget_categories(**_kwargs):
+    global _cache
+    _cache = {"at": 0.0, "by_code": {}, "by_id": {}, "roots": [], "children": {}}
+
+
+for _model in (Category, CategoryAttribute):
+    post_save.connect(forget_categories, sender=_model, dispatch_uid=f"workorders.api.forget.{_model.__name__}")
+    post_delete.connect(forget_categories, sender=_model, dispatch_uid=f"workorders.api.forget_del.{_model.__name__}")
+
+
+def category_by_code(code: str) -> Category:
+    cat = categories(refresh_if_missing=code)["by_code"].get((code or "").strip())
+    if cat is None:
+        raise DomainError("category_unknown", _("There is no such category of work."), field="category")
+    return cat
+
+
+def _descendant_ids(cat: Category) -> list[int]:
+    tree = categories()
+    out, todo = [], [cat.pk]
+    while todo:
+        pk = todo.pop()
+        out.append(pk)
+        todo.extend(c.pk for c in tree["children"].get(pk, []))
+    return out
+
+
+# ---------------------------------------------------------------- input: JSON or a form
+
+_ATTRIBUTE_FIELD = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
+
+
+def _parse(request, schema: type[Schema]) -> tuple[Any, MultiValueDict]:
+    """(payload, uploaded files by field name) from a JSON body or a multipart / urlencoded form."""
+    content_type = request.content_type or ""
+    uploads = MultiValueDict()
+    if content_type.startswith("multipart/") or content_type == "application/x-www-form-urlencoded":
+        data: dict[str, Any] = {}
+        details: dict[str, Any] = {}
+        for key in request.POST:
+            values = request.POST.getlist(key)
+            match = _ATTRIBUTE_FIELD.match(key)
+            if match:
+                details[match[1]] = values if (match[2] or len(values) > 1) else values[0]
+                continue
+            values = [v for v in values if v != ""]
+            if values:
+                data[key] = values if len(values) > 1 or key in _LIST_FIELDS else values[0]
+        if isinstance(data.get("attributes"), str):
+            try:
+                data["attributes"] = json.loads(data["attributes"])
+            except ValueError:
+                raise DomainError("invalid_input", _("The details (attributes) are not valid JSON."), field="attributes", status=422)
+        if details:
+            data["attributes"] = {**(data.get("attributes") or {}), **details}
+        uploads = request.FILES
+    else:
+        body = request.body
+        data = {}
+        if body.strip():
+            try:
+                data = json.loads(body)
+            except ValueError:
+                raise DomainError("invalid_json", _("The request body is not valid JSON."), status=422)
+            if not isinstance(data, dict):
+                raise DomainError("invalid_json", _("The request body is not valid JSON."), status=422)
+    try:
+        payload = schema.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ValidationError([{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()])
+    return payload, uploads
+
+
+_LIST_FIELDS = {"ids"}
+
+
+def _body(schema: type[Schema], files: bool = False, after_files: bool = False) -> dict:
+    """OpenAPI request body: the schema as JSON, and as a multipart form with files."""
+    json_schema = schema.model_json_schema()
+    form = json.loads(json.dumps(json_schema))
+    form.setdefault("properties", {})
+    if files:
+        form["properties"]["files"] = {"type": "array", "items": {"type": "string", "format": "binary"}, "description": "Photos, a short video or PDFs (at most 9)."}
+    if after_files:
+        form["properties"]["after_files"] = {"type": "array", "items": {"type": "string", "format": "binary"}, "description": "After-photos."}
+    content = {"application/json": {"schema": json_schema}}
+    if files:
+        content["multipart/form-data"] = {"schema": form}
+    return {"requestBody": {"content": content, "required": bool(json_schema.get("required"))}}
+
+
+# ---------------------------------------------------------------- output
+
+class CategoryRef(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class PersonRef(Schema):
+    id: int
+    name: str
+
+
+class AttributeOut(Schema):
+    code: str
+    datatype: str
+    description: str
+    required: bool
+    order: int
+    values: list[dict]
+    variable: bool
+
+
+class CategoryNode(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    is_group: bool
+    has_attributes: bool
+    children: list["CategoryNode"] = []
+
+
+CategoryNode.model_rebuild()
+
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    kind_label: str
+    parent: CategoryRef | None
+    description: str
+    keywords: str
+    is_group: bool
+    settle_on_spot: bool
+    must_attend: bool
+    working_hours: bool
+    materials: list
+    time_limit_days: int | None
+    handling_unit: str
+    channel: str
+    service_type: str
+    attributes: list[AttributeOut]
+
+
+class OrderOut(Schema):
+    id: int
+    number: str
+    token: str
+    category: CategoryRef
+    kind: str
+    status: str
+    status_label: str
+    priority: str
+    source: str
+    title: str
+    region: RegionRef
+    handler_region: RegionRef
+    department: str
+    assignee: PersonRef | None
+    lat: float | None
+    lng: float | None
+    address: str
+    reporter_name: str
+    reporter_phone: str = Field(..., description="Masked (138****5678).")
+    reported_at: dt.datetime
+    stage: str
+    due_at: dt.datetime | None
+    deadline: dt.datetime | None
+    overdue: bool
+    closed_at: dt.datetime | None
+    version: int
+    updated_at: dt.datetime
+
+
+class OrderPage(Schema):
+    items: list[OrderOut]
+    next_after: int | None
+
+
+class TransitionOut(Schema):
+    id: int
+    action: str
+    from_status: str
+    to_status: str
+    actor: PersonRef | None
+    at: dt.datetime
+    note: str
+    data: dict
+
+
+class AttachmentOut(Schema):
+    id: int
+    role: str
+    url: str
+    thumbnail_url: str | None
+    content_type: str
+    size: int
+    name: str
+    transition_id: int | None
+    at: dt.datetime
+
+
+class RequestOut(Schema):
+    id: int
+    kind: str
+    reason: str
+    hours: int | None
+    status: str
+    requested_by: PersonRef | None
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+    decision_note: str
+
+
+class RatingOut(Schema):
+    score: int
+    comment: str
+    at: dt.datetime
+
+
+class OrderDetail(OrderOut):
+    description: str
+    attributes: dict
+    duplicate_of: int | None
+    rework_count: int
+    extension_count: int
+    escalation_count: int
+    supervision_count: int
+    settled_on_spot: bool
+    transitions: list[TransitionOut]
+    attachments: list[AttachmentOut]
+    requests: list[RequestOut]
+    rating: RatingOut | None
+
+
+class NotificationOut(Schema):
+    id: int
+    order_id: int | None
+    verb: str
+    text: str
+    at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class NotificationPage(Schema):
+    items: list[NotificationOut]
+    unread: int
+    next_after: int | None
+
+
+class MarkedOut(Schema):
+    marked: int
+
+
+def _person(user) -> dict | None:
+    return {"id": user.pk, "name": str(user)} if user is not None else None
+
+
+def _cat_ref(cat) -> dict:
+    return {"id": cat.pk, "code": cat.code, "name": cat.name}
+
+
+def _attribute(a: CategoryAttribute) -> dict:
+    return {
+        "code": a.code, "datatype": a.datatype, "description": a.description, "required": a.required,
+        "order": a.order, "values": a.values or [], "variable": a.variable,
+    }
+
+
+def _order(o: WorkOrder) -> dict:
+    return {
+        "id": o.pk,
+        "number": o.number,
+        "token": str(o.token),
+        "category": _cat_ref(o.category),
+        "kind": o.kind,
+        "status": o.status,
+        "status_label": str(OrderStatus(o.status).label),
+        "priority": o.priority,
+        "source": o.source,
+        "title": o.title,
+        "region": region_ref(o.region),
+        "handler_region": region_ref(o.handler_region),
+        "department": o.department,
+        "assignee": _person(o.assignee) if o.assignee_id else None,
+        "lat": o.lat,
+        "lng": o.lng,
+        "address": o.address,
+        "reporter_name": o.reporter_name,
+        "reporter_phone": o.reporter_phone_masked,
+        "reported_at": o.reported_at,
+        "stage": o.stage,
+        "due_at": o.due_at,
+        "deadline": o.deadline,
+        "overdue": o.overdue,
+        "closed_at": o.closed_at,
+        "version": o.version,
+        "updated_at": o.updated_at,
+    }
+
+
+def _url(request, field) -> str | None:
+    if not field:
+        return None
+    return request.build_absolute_uri(field.url)
+
+
+def _detail(request, o: WorkOrder) -> dict:
+    out = _order(o)
+    transitions = list(Transition.objects.filter(order=o).select_related("actor").order_by("at", "id"))
+    attachments = list(Attachment.objects.filter(order=o).order_by("at", "id"))
+    reqs = list(ApprovalRequest.objects.filter(order=o).select_related("requested_by").order_by("-requested_at", "-id"))
+    rating = getattr(o, "_rating", None)
+    if rating is None:
+        from .models import Rating
+
+        rating = Rating.objects.filter(order=o).first()
+    out.update(
+        description=o.description,
+        attributes=o.attributes or {},
+        duplicate_of=o.duplicate_of_id,
+        rework_count=o.rework_count,
+        extension_count=o.extension_count,
+        escalation_count=o.escalation_count,
+        supervision_count=o.supervision_count,
+        settled_on_spot=o.settled_on_spot,
+        transitions=[
+            {"id": t.pk, "action": t.action, "from_status": t.from_status, "to_status": t.to_status,
+             "actor": _person(t.actor) if t.actor_id else None, "at": t.at, "note": t.note, "data": t.data or {}}
+            for t in transitions
+        ],
+        attachments=[
+            {"id": a.pk, "role": a.role, "url": _url(request, a.file), "thumbnail_url": _url(request, a.thumbnail),
+             "content_type": a.content_type, "size": a.size, "name": a.name, "transition_id": a.transition_id, "at": a.at}
+            for a in attachments
+        ],
+        requests=[
+            {"id": r.pk, "kind": r.kind, "reason": r.reason, "hours": r.hours, "status": r.status,
+             "requested_by": _person(r.requested_by) if r.requested_by_id else None, "requested_at": r.requested_at,
+             "decided_at": r.decided_at, "decision_note": r.decision_note}
+            for r in reqs
+        ],
+        rating={"score": rating.score, "comment": rating.comment, "at": rating.at} if rating else None,
+    )
+    return out
+
+
+def _after_step(request, order_id: int, fallback: WorkOrder | None = None) -> dict:
+    o = access.orders(request.auth).filter(pk=order_id).first() or fallback
+    if o is None:
+        raise NotFound("not_found", _("Not found, or outside your area."))
+    return _detail(request, o)
+
+
+# ---------------------------------------------------------------- categories
+
+def _node(cat: Category, children: dict) -> dict:
+    return {
+        "id": cat.pk, "code": cat.code, "name": cat.name, "kind": cat.kind, "is_group": cat.is_group,
+        "has_attributes": any(a.variable for a in cat.attributes.all()),
+        "children": [_node(c, children) for c in children.get(cat.pk, [])],
+    }
+
+
+@router.get("/categories", response={200: list[CategoryNode], **errors()}, summary="The category tree (active categories)")
+def list_categories(request, kind: str | None = None):
+    tree = categories()
+    roots = [c for c in tree["roots"] if kind is None or c.kind == kind]
+    return [_node(c, tree["children"]) for c in roots]
+
+
+@router.get("/categories/{code}", response={200: CategoryOut, **errors()}, summary="One category with its attribute schema")
+def get_category(request, code: str):
+    try:
+        cat = category_by_code(code)
+    except DomainError:
+        raise NotFound("not_found", _("Not found, or outside your area."))
+    return {
+        "id": cat.pk, "code": cat.code, "name": cat.name, "kind": cat.kind, "kind_label": str(cat.get_kind_display()),
+        "parent": _cat_ref(cat.parent) if cat.parent_id else None, "description": cat.description,
+        "keywords": cat.keywords, "is_group": cat.is_group, "settle_on_spot": cat.settle_on_spot,
+        "must_attend": cat.must_attend, "working_hours": cat.working_hours, "materials": cat.materials or [],
+        "time_limit_days": cat.time_limit_days, "handling_unit": cat.handling_unit, "channel": cat.channel,
+        "service_type": cat.service_type, "attributes": [_attribute(a) for a in cat.attributes.all()],
+    }
+
+
+# ---------------------------------------------------------------- orders: list and detail
+
+class OrderQuery(Schema):
+    after: int | None = Field(None, description="The `next_after` of the previous page (pages run newest first).")
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    status: str | None = Field(None, description="Comma-separated statuses, or `open` / `ended`.")
+    category: str | None = Field(None, description="A category code; a group takes its whole subtree.")
+    overdue: bool | None = None
+    region_id: int | None = Field(None, description="Orders whose place lies in this region (within your area).")
+    desk_id: int | None = Field(None, description="Orders held at this unit's desk (handler region).")
+    department: str | None = Field(None, description="Orders held by this department.")
+    mine: Literal["reported", "assigned"] | None = Field(None, description="`reported`: my reports; `assigned`: assigned to me.")
+
+
+def _statuses(raw: str) -> list[str]:
+    out: list[str] = []
+    for word in (w.strip() for w in raw.split(",") if w.strip()):
+        if word == "open":
+            out += list(OPEN_STATUSES)
+        elif word == "ended":
+            out += [OrderStatus.CLOSED, OrderStatus.VOIDED, OrderStatus.DUPLICATE]
+        elif word in OrderStatus.values:
+            out.append(word)
+        else:
+            raise DomainError("status_unknown", _("There is no status called %(word)s."), field="status", word=word)
+    return out
+
+
+@router.get("/orders", response={200: OrderPage, **errors()}, summary="Work orders you may see, newest first")
+def list_orders(request, q: Query[OrderQuery]):
+    user = request.auth
+    qs = access.orders(user)
+    if q.status:
+        qs = qs.filter(status__in=_statuses(q.status))
+    if q.category:
+        qs = qs.filter(category_id__in=_descendant_ids(category_by_code(q.category)))
+    if q.overdue is not None:
+        qs = qs.filter(overdue=q.overdue)
+    if q.region_id is not None:
+        region = get_scoped(Region.objects.all(), user, q.region_id, field="path")
+        qs = qs.filter(prefix_q("region_path", region.path))
+    if q.desk_id is not None:
+        qs = qs.filter(handler_region_id=q.desk_id)
+    if q.department:
+        qs = qs.filter(department=q.department.strip())
+    if q.mine == "reported":
+        qs = qs.filter(reporter=user)
+    elif q.mine == "assigned":
+        qs = qs.filter(assignee=user)
+    if q.after:
+        qs = qs.filter(pk__lt=q.after)
+    rows = list(qs.order_by("-pk")[: q.limit + 1])
+    more = len(rows) > q.limit
+    rows = rows[: q.limit]
+    return {"items": [_order(o) for o in rows], "next_after": rows[-1].pk if more else None}
+
+
+# ---------------------------------------------------------------- orders: intake
+
+class OrderIn(Schema):
+    category: str = Field(..., description="The category code (Open311 service_code).")
+    title: str = ""
+    description: str = ""
+    lat: float | None = None
+    lng: float | None = None
+    region_id: int | None = Field(None, description="The place (a grid), instead of a point.")
+    address: str = ""
+    attributes: dict[str, Any] = Field(default_factory=dict, description="Answers to the category's attributes, by code.")
+    urgent: bool = False
+    source: Literal["portal", "grid", "hotline", "window"] | None = Field(
+        None, description="Default: portal for residents, grid for grid workers, hotline for other staff."
+    )
+    resident_id: int | None = Field(None, description="Staff entering a call on a registered resident's behalf.")
+    reporter_name: str = ""
+    reporter_phone: str = ""
+
+
+class SettleIn(Schema):
+    category: str
+    note: str = Field(..., description="How it was settled.")
+    title: str = ""
+    description: str = ""
+    lat: float | None = None
+    lng: float | None = None
+    region_id: int | None = None
+    address: str = ""
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+def _default_source(user) -> str:
+    held = roles(user)
+    if not held or held == {Role.RESIDENT}:
+        return Source.PORTAL
+    if Role.GRID_WORKER in held:
+        return Source.GRID
+    return Source.HOTLINE
+
+
+def _region(region_id: int | None) -> Region | None:
+    if region_id is None:
+        return None
+    region = Region.objects.filter(pk=region_id).first()
+    if region is None:
+        raise NotFound("not_found", _("Not found, or outside your area."))
+    return region
+
+
+@router.post(
+    "/orders",
+    response={201: OrderOut, **errors()},
+    summary="Report a work order (JSON, or a multipart form with photos)",
+    openapi_extra=_body(OrderIn, files=True),
+)
+def create_order(request):
+    user = request.auth
+    p, uploads = _parse(request, OrderIn)
+    resident = None
+    if p.resident_id is not None:
+        from registry import access as registry_access
+
+        resident = registry_access.resident(user, p.resident_id)
+    order = services.report(
+        user,
+        category=category_by_code(p.category),
+        source=p.source or _default_source(user),
+        title=p.title,
+        description=p.description,
+        region=_region(p.region_id),
+        lat=p.lat,
+        lng=p.lng,
+        address=p.address,
+        attributes=p.attributes,
+        urgent=p.urgent,
+        resident=resident,
+        reporter_name=p.reporter_name,
+        reporter_phone=p.reporter_phone,
+        files=uploads.getlist("files"),
+    )
+    return Status(201, _order(order))
+
+
+@router.post(
+    "/orders/settle",
+    response={201: OrderDetail, **errors()},
+    summary="Settle a small matter on the spot (就地解决): reported and closed in one step",
+    openapi_extra=_body(SettleIn, files=True, after_files=True),
+)
+def settle_order(request):
+    p, uploads = _parse(request, SettleIn)
+    order = services.settle_on_spot(
+        request.auth, category=category_by_code(p.category), region=_region(p.region_id), lat=p.lat, lng=p.lng,
+        title=p.title, description=p.description, note=p.note, address=p.address, attributes=p.attributes,
+        files=uploads.getlist("files"), after_files=uploads.getlist("after_files"),
+    )
+    return Status(201, _after_step(request, order.pk, order))
+
+
+# Registered after POST /orders/settle: the path patterns are tried in order.
+@router.get("/orders/{order_id}", response={200: OrderDetail, **errors()}, summary="One work order with its timeline and files")
+def get_order(request, order_id: int):
+    return _detail(request, access.order(request.auth, order_id))
+
+
+# ---------------------------------------------------------------- orders: the steps
+
+class StepIn(Schema):
+    version: int | None = Field(None, description="The version you saw; a newer one answers 409.")
+    note: str = ""
+
+
+class FileIn(StepIn):
+    urgent: bool | None = None
+
+
+class NoteRequiredIn(StepIn):
+    note: str
+
+
+class DuplicateIn(StepIn):
+    of: str = Field(..., description="The original order's number (or id).")
+
+
+class DispatchIn(StepIn):
+    assignee_id: int | None = None
+    department: str = ""
+
+
+class VerifyIn(StepIn):
+    passed: bool
+
+
+class EscalateIn(StepIn):
+    note: str
+    department: str = ""
+
+
+class MoreTimeIn(StepIn):
+    kind: Literal["extension", "suspension"]
+    reason: str
+    hours: int | None = Field(None, description="Extra hours for an extension (1–720).")
+
+
+class DecideIn(StepIn):
+    request_id: int | None = Field(None, description="Default: the order's pending request.")
+    approve: bool
+
+
+class RateIn(StepIn):
+    score: int
+    comment: str = ""
+
+
+class ReopenIn(StepIn):
+    reason: str
+
+
+def _check_version(order_id: int, version: int | None):
+    """For steps whose service takes no version: compare it under the order's row lock (the
+    caller holds the transaction)."""
+    if version is None:
+        return
+    current = WorkOrder.objects.select_for_update().filter(pk=order_id).values_list("status", "version").first()
+    if current is not None and current[1] != version:
+        raise Conflict(
+            "order_changed",
+            _("Someone else has just changed this work order (now: %(state)s). Reload it and try again."),
+            state=OrderStatus(current[0]).label,
+        )
+
+
+def _step(action: str, schema: type[StepIn], summary: str, files: bool = False):
+    """Register `POST /orders/{order_id}/<action>`: scope first (404), then the service."""
+
+    def register(run):
+        def view(request, order_id: int):
+            p, uploads = _parse(request, schema)
+            order = access.order(request.auth, order_id)
+            with transaction.atomic():
+                result = run(request.auth, order, p, uploads.getlist("files"))
+            return _after_step(request, order.pk, result if isinstance(result, WorkOrder) else None)
+
+        view.__name__ = view.__qualname__ = f"order_{action}"
+        view.__doc__ = run.__doc__
+        router.post(
+            f"/orders/{{order_id}}/{action}",
+            response={200: OrderDetail, **errors()},
+            summary=summary,
+            operation_id=f"workorders_order_{action}",
+            openapi_extra=_body(schema, files=files),
+        )(view)
+        return run
+
+    return register
+
+
+@_step("file", FileIn, "File a report (立案)")
+def _file(user, order, p, files):
+    return services.file(user, order, note=p.note, urgent=p.urgent, version=p.version)
+
+
+@_step("void", NoteRequiredIn, "Void a report that is not a case (作废)")
+def _void(user, order, p, files):
+    return services.void(user, order, note=p.note, version=p.version)
+
+
+def _order_of(user, ref: str) -> WorkOrder | None:
+    ref = (ref or "").strip()
+    pk = WorkOrder.pk_from_number(ref) if len(ref) >= 9 else (int(ref) if ref.isdigit() else None)
+    if pk is None:
+        return None
+    original = access.orders(user).filter(pk=pk).first()
+    if original is not None and len(ref) >= 9 and original.number != ref:
+        return None
+    return original
+
+
+@_step("duplicate", DuplicateIn, "Mark a report as a duplicate of another order")
+def _duplicate(user, order, p, files):
+    original = _order_of(user, p.of)
+    if original is None:
+        raise DomainError("duplicate_unknown", _("Give the number of the original work order."), field="of")
+    return services.mark_duplicate(user, order, of=original, note=p.note, version=p.version)
+
+
+@_step("dispatch", DispatchIn, "Dispatch to a person or a department (派遣)")
+def _dispatch(user, order, p, files):
+    assignee = None
+    if p.assignee_id is not None:
+        assignee = User.objects.filter(pk=p.assignee_id, is_active=True).first()
+        # One answer for "no such person" and "a person elsewhere": ids outside the area say nothing.
+        if assignee is None or not access.may_take(assignee, order.region_path):
+            raise DomainError(
+                "handler_out_of_scope", _("Choose a handler whose area holds this work order."), field="assignee_id"
+            )
+    return services.dispatch(user, order, assignee=assignee, department=p.department, note=p.note, version=p.version)
+
+
+@_step("start", StepIn, "Start handling (in progress)")
+def _start(user, order, p, files):
+    return services.start(user, order, note=p.note, version=p.version)
+
+
+@_step("handle", NoteRequiredIn, "Report back: handled, with after-photos (处置反馈)", files=True)
+def _handle(user, order, p, files):
+    return services.handle(user, order, note=p.note, files=files, version=p.version)
+
+
+@_step("verify", VerifyIn, "Verify on site: passed, or back for rework (核查/返工)", files=True)
+def _verify(user, order, p, files):
+    return services.verify(user, order, passed=p.passed, note=p.note, files=files, version=p.version)
+
+
+@_step("close", StepIn, "Close (结案)")
+def _close(user, order, p, files):
+    return services.close(user, order, note=p.note, version=p.version)
+
+
+@_step("escalate", EscalateIn, "Escalate to the level above (上报)")
+def _escalate(user, order, p, files):
+    return services.escalate(user, order, note=p.note, department=p.department, version=p.version)
+
+
+@_step("requests", MoreTimeIn, "Ask for an extension or a suspension (延期/缓办)")
+def _more_time(user, order, p, files):
+    return services.request_more_time(user, order, kind=p.kind, reason=p.reason, hours=p.hours, version=p.version)
+
+
+@_step("decide", DecideIn, "Decide a pending extension or suspension request")
+def _decide(user, order, p, files):
+    reqs = ApprovalRequest.objects.filter(order=order)
+    if p.request_id is not None:
+        req = reqs.filter(pk=p.request_id).first()
+    else:
+        req = reqs.filter(status=RequestStatus.PENDING).first()
+    if req is None:
+        raise NotFound("request_not_found", _("This work order has no such request waiting for a decision."))
+    _check_version(order.pk, p.version)
+    return services.decide(user, req.pk, approve=p.approve, note=p.note)
+
+
+@_step("resume", StepIn, "End a suspension (resume)")
+def _resume(user, order, p, files):
+    return services.resume(user, order, note=p.note, version=p.version)
+
+
+@_step("confirm", StepIn, "The reporter confirms the result")
+def _confirm(user, order, p, files):
+    _check_version(order.pk, p.version)
+    return services.confirm(user, order, note=p.note)
+
+
+@_step("rate", RateIn, "The reporter rates the result (1–5)")
+def _rate(user, order, p, files):
+    _check_version(order.pk, p.version)
+    return services.rate(user, order, score=p.score, comment=p.comment)
+
+
+@_step("reopen", ReopenIn, "The reporter reopens it within 7 days of closing")
+def _reopen(user, order, p, files):
+    _check_version(order.pk, p.version)
+    return services.reopen(user, order, reason=p.reason)
+
+
+# ---------------------------------------------------------------- notifications
+
+class NotificationQuery(Schema):
+    after: int | None = Field(None, description="The `next_after` of the previous page (newest first).")
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    unread: bool = False
+
+
+class MarkReadIn(Schema):
+    ids: list[int] | None = Field(None, description="Leave out to mark every notification read.")
+
+
+@router.get("/notifications", response={200: NotificationPage, **errors()}, summary="My notifications, newest first")
+def list_notifications(request, q: Query[NotificationQuery]):
+    qs = Notification.objects.filter(user=request.auth)
+    if q.unread:
+        qs = qs.filter(read_at__isnull=True)
+    if q.after:
+        qs = qs.filter(pk__lt=q.after)
+    rows = list(qs.order_by("-pk")[: q.limit + 1])
+    more = len(rows) > q.limit
+    rows = rows[: q.limit]
+    return {
+        "items": [{"id": n.pk, "order_id": n.order_id, "verb": n.verb, "text": n.text, "at": n.at, "read_at": n.read_at} for n in rows],
+        "unread": notify.unread_count(request.auth),
+        "next_after": rows[-1].pk if more else None,
+    }
+
+
+@router.post(
+    "/notifications/read", response={200: MarkedOut, **errors()}, summary="Mark my notifications read",
+    openapi_extra=_body(MarkReadIn),
+)
+def mark_notifications_read(request):
+    p, _files = _parse(request, MarkReadIn)
+    return {"marked": notify.mark_read(request.auth, p.ids)}
+
