@@ -50,6 +50,7 @@ def _url(name: str, query: str = "") -> str | None:
 # key, label, url name, icon (a name in web/_icons.html), permission needed, shown in the phone tab bar
 STAFF_ITEMS = [
     ("home", _("Home"), "home", "home", None, True),
+    ("workorders", _("Work orders"), "workorders:index", "sheet", None, True),
     ("places", _("Places"), "regions:index", "tree", None, True),
     ("residents", _("Residents"), "registry:resident_list", "people", "registry.view", True),
     ("buildings", _("Buildings"), "registry:building_list", "building", "registry.view", True),
@@ -67,6 +68,10 @@ def nav_items(request) -> list[dict]:
         items.append({"key": "home", "label": _("Home"), "url": _url("home"), "icon": "home", "tab": True})
     elif primary.role == Role.RESIDENT:
         items.append({"key": "home", "label": _("My household"), "url": _url("home"), "icon": "home", "tab": True})
+        for key, label, name, icon in (("report", _("Snap and report"), "workorders:report", "pin"), ("mine", _("My reports"), "workorders:mine", "sheet")):
+            url = _url(name)
+            if url is not None:
+                items.append({"key": key, "label": label, "url": url, "icon": icon, "tab": True})
     else:
         for key, label, name, icon, perm, tab in STAFF_ITEMS:
             if perm and not user.has_perm(perm):
@@ -96,4 +101,14 @@ def navigation(request):
         "nav_role_label": primary.get_role_display() if primary else "",
         "nav_place": primary.region if primary else None,
         "nav_department": primary.department if primary else "",
+        "nav_unread": _unread(user),
     }
+
+
+def _unread(user) -> int:
+    """The bell's count of unread notifications (one indexed count per page)."""
+    try:
+        from workorders.notify import unread_count
+    except ImportError:
+        return 0
+    return unread_count(user)

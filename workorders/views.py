@@ -1,0 +1,1037 @@
+"""Work-order pages: intake (resident portal, grid worker, hotline, assigning down), the desks
+(my tasks, dispatch board, department inbox, overdue board), the order page with its actions,
+notifications and Excel exports.
+
+Views parse input, call workorders/services.py, render. Orders come through access.py, so an id
+outside the user's area is a 404 and a step the user may not take is a 403; any other refusal
+is shown as a message on the page with nothing changed.
+"""
+
+import datetime as dt
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import assignments, get_scoped, scope_paths
+from accounts.models import Role, RoleAssignment, User
+from linli.db import prefix_q
+from linli.errors import Conflict, DomainError, Forbidden, NotFound
+from regions.models import Level, Region
+
+from . import access, nearby, notify, services, uploads
+from .forms import (
+    BOARD_STATUSES,
+    attribute_fields,
+    attribute_values,
+    category_groups,
+    integer,
+    pick_category,
+    point,
+    text,
+)
+from .models import (
+    OPEN_STATUSES,
+    ApprovalRequest,
+    Attachment,
+    AttachmentRole,
+    Kind,
+    Notification,
+    Rating,
+    RequestKind,
+    RequestStatus,
+    Source,
+    Status,
+    SupervisionNotice,
+    WorkOrder,
+)
+
+PAGE = 50
+STAFF_ROLES = access.AREA_ROLES | {Role.DEPARTMENT_HANDLER}
+
+# The resident's progress bar: the steps of the closed loop in order.
+PROGRESS = [Status.REPORTED, Status.FILED, Status.DISPATCHED, Status.IN_PROGRESS, Status.HANDLED, Status.VERIFIED, Status.CLOSED]
+
+ACTIONS = {
+    "report": gettext_lazy("Reported"),
+    "settle_on_spot": gettext_lazy("Settled on the spot"),
+    "assign_down": gettext_lazy("Assigned from above"),
+    "file": gettext_lazy("Filed"),
+    "void": gettext_lazy("Voided"),
+    "duplicate": gettext_lazy("Marked as a duplicate"),
+    "dispatch": gettext_lazy("Dispatched"),
+    "start": gettext_lazy("Started"),
+    "handle": gettext_lazy("Reported as handled"),
+    "verify": gettext_lazy("Passed verification"),
+    "rework": gettext_lazy("Failed verification (rework)"),
+    "close": gettext_lazy("Closed"),
+    "request_extension": gettext_lazy("Asked for an extension"),
+    "request_suspension": gettext_lazy("Asked for a suspension"),
+    "approve_extension": gettext_lazy("Extension approved"),
+    "refuse_extension": gettext_lazy("Extension refused"),
+    "approve_suspension": gettext_lazy("Suspension approved"),
+    "refuse_suspension": gettext_lazy("Suspension refused"),
+    "resume": gettext_lazy("Resumed"),
+    "escalate": gettext_lazy("Escalated"),
+    "supervise": gettext_lazy("Supervision notice (overdue)"),
+    "confirm": gettext_lazy("Confirmed by the reporter"),
+    "rate": gettext_lazy("Rated by the reporter"),
+    "reopen": gettext_lazy("Reopened by the reporter"),
+}
+
+
+def wo_view(fn):
+    """Login required; NotFound → 404, Forbidden → 403."""
+
+    @login_required
+    @wraps(fn)
+    def inner(request, *args, **kwargs):
+        try:
+            return fn(request, *args, **kwargs)
+        except NotFound:
+            raise Http404
+        except Forbidden:
+            raise PermissionDenied
+
+    return inner
+
+
+def _raise_access(error: DomainError):
+    if isinstance(error, NotFound) or error.status == 404:
+        raise Http404
+    if isinstance(error, Forbidden):
+        raise PermissionDenied
+
+
+def _roles(user) -> set[str]:
+    return {r for r, _p, _i in assignments(user)}
+
+
+def _area_paths(user, roles) -> list[str]:
+    paths = scope_paths(user, set(roles))
+    if not paths:
+        raise PermissionDenied
+    return paths
+
+
+def _any_prefix(field: str, paths: list[str]) -> Q:
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= prefix_q(field, p)
+    return q
+
+
+def _is_resident_only(user) -> bool:
+    return not (_roles(user) & set(STAFF_ROLES))
+
+
+# ------------------------------------------------------------------ small display helpers
+
+
+def time_left(due, now=None) -> dict | None:
+    """{'text', 'overdue'} for a deadline: how long is left, or how long it is overdue."""
+    if due is None:
+        return None
+    now = now or timezone.now()
+    seconds = int((due - now).total_seconds())
+    overdue = seconds < 0
+    s = abs(seconds)
+    days, rest = divmod(s, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        span = _("%(d)s d %(h)s h") % {"d": days, "h": hours}
+    elif hours:
+        span = _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+    else:
+        span = _("%(m)s min") % {"m": max(1, minutes)}
+    return {"text": (_("overdue by %(span)s") if overdue else _("%(span)s left")) % {"span": span}, "overdue": overdue}
+
+
+def _rows(orders, now=None):
+    now = now or timezone.now()
+    for o in orders:
+        o.left = time_left(o.due_at, now) if o.is_open and o.status != Status.SUSPENDED else None
+    return orders
+
+
+def progress(order) -> dict:
+    if order.status in PROGRESS:
+        i = PROGRESS.index(order.status)
+    elif order.status == Status.SUSPENDED:
+        i = PROGRESS.index(order.suspended_status) if order.suspended_status in PROGRESS else 3
+    else:
+        i = len(PROGRESS) - 1
+    return {
+        "percent": round(100 * (i + 1) / len(PROGRESS)),
+        "steps": [{"label": Status(s).label, "done": j <= i, "current": j == i} for j, s in enumerate(PROGRESS)],
+    }
+
+
+def _geo_grids(user, region: Region | None = None, limit: int = 2000) -> dict:
+    """GeoJSON of the grid boundaries around the user (their street, or a given region's), a
+    plain background for the map (no tiles)."""
+    if region is None:
+        paths = [p for r, p, _i in assignments(user)]
+        resident = getattr(user, "resident", None)
+        if resident is not None:
+            paths.append(resident.region_path)
+        if not paths:
+            paths = list(Region.objects.filter(depth=1).values_list("path", flat=True)[:1])
+        base = min(paths, key=len) if paths else ""
+    else:
+        base = region.path
+    # From the street down (a city's 25,000 grids would make a heavy page).
+    base = base[: Region.steplen * Level.STREET] if len(base) > Region.steplen * Level.STREET else base
+    features = []
+    qs = Region.objects.filter(prefix_q("path", base), level=Level.GRID, valid_to__isnull=True, boundary__isnull=False)
+    for pk, name, boundary in qs.values_list("pk", "name", "boundary")[:limit]:
+        features.append({"type": "Feature", "properties": {"id": pk, "name": name}, "geometry": boundary})
+    return {"type": "FeatureCollection", "features": features}
+
+
+# ------------------------------------------------------------------ the way in
+
+
+@wo_view
+def index(request):
+    """The desk that fits the user's widest role."""
+    roles = _roles(request.user)
+    if roles & access.DISPATCH_ROLES:
+        return redirect("workorders:board")
+    if Role.GRID_WORKER in roles:
+        return redirect("workorders:tasks")
+    if Role.DEPARTMENT_HANDLER in roles:
+        return redirect("workorders:inbox")
+    return redirect("workorders:mine")
+
+
+# ------------------------------------------------------------------ intake
+
+
+def _grid_of(user) -> Region | None:
+    for r, _p, region_id in assignments(user):
+        if r == Role.GRID_WORKER:
+            return Region.objects.filter(pk=region_id).first()
+    return None
+
+
+def _check_one_video(files):
+    kinds = [uploads.check(f) for f in files]
+    videos = [k for k in kinds if k.startswith("video/")]
+    if videos and len(kinds) > 1 and len(videos) == len(kinds) and len(videos) > 1:
+        raise DomainError("one_video", gettext_lazy("Attach photos or one short video."), field="files")
+    if len(videos) > 1:
+        raise DomainError("one_video", gettext_lazy("Attach photos or one short video."), field="files")
+
+
+def _region_choices(user, paths, levels=(Level.GRID,), limit: int = 500):
+    return list(
+        Region.objects.filter(_any_prefix("path", paths), level__in=levels, valid_to__isnull=True).order_by("path")[:limit]
+    )
+
+
+def _pick_region(user, value, roles=None) -> Region | None:
+    pk = integer(value)
+    if pk is None:
+        return None
+    return get_scoped(Region.objects.all(), user, pk, field="path", roles_=roles)
+
+
+@wo_view
+def report(request):
+    """随手拍 (resident) or a grid worker's report: category, what, photos, where."""
+    user = request.user
+    roles = _roles(user)
+    grid = _grid_of(user) if Role.GRID_WORKER in roles else None
+    staff = bool(roles & STAFF_ROLES)
+    if staff and grid is None:
+        return redirect("workorders:hotline")
+    source = Source.GRID if grid is not None else Source.PORTAL
+    category = pick_category(request.POST.get("category") or request.GET.get("category"))
+    error = None
+    if request.method == "POST":
+        lat, lng = point(request.POST)
+        files = request.FILES.getlist("files")
+        try:
+            _check_one_video(files)
+            order = services.report(
+                user,
+                category=category or request.POST.get("category") or None,
+                source=source,
+                title=text(request.POST, "title", 200),
+                description=text(request.POST, "description"),
+                region=grid if (grid is not None and not lat) else None,
+                lat=lat or None,
+                lng=lng or None,
+                address=text(request.POST, "address", 200),
+                attributes=attribute_values(category, request.POST),
+                urgent=bool(request.POST.get("urgent")) and grid is not None,
+                files=files,
+            )
+        except DomainError as e:
+            _raise_access(e)
+            error = e
+        else:
+            messages.success(request, _("Reported as %(number)s. You can follow it here.") % {"number": order.number})
+            return redirect("workorders:detail", order.pk)
+    return render(request, "workorders/report.html", {
+        "mode": "grid" if grid is not None else "resident",
+        "groups": category_groups(),
+        "category": category,
+        "fields": attribute_fields(category, request.POST if request.method == "POST" else None, error.field if error else ""),
+        "error": error,
+        "data": request.POST,
+        "geo": _geo_grids(user, grid),
+        "grid": grid,
+    })
+
+
+@wo_view
+@require_GET
+def attribute_form(request):
+    """The category's questions (htmx, when the category changes)."""
+    category = pick_category(request.GET.get("category"))
+    return render(request, "workorders/_attributes.html", {"fields": attribute_fields(category)})
+
+
+@wo_view
+@require_GET
+def nearby_view(request):
+    """Open orders of the same category within 50 m and 7 days (possible duplicates)."""
+    g = request.GET
+    found = nearby.nearby_orders(g.get("category"), g.get("lat"), g.get("lng"))
+    visible = set()
+    if found:
+        visible = set(access.orders(request.user).filter(pk__in=[o.pk for o in found]).values_list("pk", flat=True))
+    rows = [{
+        "number": o.number,
+        "title": o.title,
+        "status": Status(o.status).label,
+        "reported_at": timezone.localtime(o.reported_at).strftime("%m-%d %H:%M"),
+        "distance": o.distance,
+        "url": reverse("workorders:detail", args=[o.pk]) if o.pk in visible else "",
+    } for o in found]
+    if g.get("format") == "json" or "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"results": rows})
+    return render(request, "workorders/_nearby.html", {"rows": rows})
+
+
+@wo_view
+def settle(request):
+    """就地解决: a grid worker records a small matter and its settlement in one step."""
+    user = request.user
+    grid = _grid_of(user)
+    if grid is None and not (_roles(user) & {Role.COMMUNITY_WORKER}):
+        raise PermissionDenied
+    category = pick_category(request.POST.get("category") or request.GET.get("category"))
+    error = None
+    if request.method == "POST":
+        lat, lng = point(request.POST)
+        try:
+            order = services.settle_on_spot(
+                user,
+                category=category or request.POST.get("category") or None,
+                region=grid if not lat else None,
+                lat=lat or None,
+                lng=lng or None,
+                title=text(request.POST, "title", 200),
+                description=text(request.POST, "description"),
+                note=text(request.POST, "note"),
+                address=text(request.POST, "address", 200),
+                attributes=attribute_values(category, request.POST),
+                files=request.FILES.getlist("files"),
+                after_files=request.FILES.getlist("after_files"),
+            )
+        except DomainError as e:
+            _raise_access(e)
+            error = e
+        else:
+            messages.success(request, _("Settled on the spot and recorded as %(number)s.") % {"number": order.number})
+            return redirect("workorders:detail", order.pk)
+    return render(request, "workorders/settle.html", {
+        "groups": category_groups(settle_only=True),
+        "category": category,
+        "fields": attribute_fields(category, request.POST if request.method == "POST" else None, error.field if error else ""),
+        "error": error,
+        "data": request.POST,
+        "geo": _geo_grids(user, grid),
+        "grid": grid,
+    })
+
+
+@wo_view
+def hotline(request):
+    """A call taken by staff on a resident's behalf (source hotline)."""
+    user = request.user
+    paths = _area_paths(user, access.AREA_ROLES)
+    category = pick_category(request.POST.get("category") or request.GET.get("category"))
+    error = None
+    resident = None
+    if request.method == "POST":
+        lat, lng = point(request.POST)
+        try:
+            id_number = text(request.POST, "id_number", 20)
+            if id_number:
+                from registry.services import find_by_id_number
+
+                resident = find_by_id_number(id_number)
+                if resident is None or not any(resident.region_path.startswith(p) for p in paths):
+                    raise DomainError("resident_unknown", gettext_lazy("No resident with that ID number lives in your area."), field="id_number")
+            region = _pick_region(user, request.POST.get("region"), set(access.AREA_ROLES))
+            order = services.report(
+                user,
+                category=category or request.POST.get("category") or None,
+                source=Source.HOTLINE,
+                title=text(request.POST, "title", 200),
+                description=text(request.POST, "description"),
+                region=region if not lat else None,
+                lat=lat or None,
+                lng=lng or None,
+                address=text(request.POST, "address", 200),
+                attributes=attribute_values(category, request.POST),
+                urgent=bool(request.POST.get("urgent")),
+                resident=resident,
+                reporter_name=text(request.POST, "reporter_name", 50) or (resident.name if resident else ""),
+                reporter_phone=text(request.POST, "reporter_phone", 20),
+                files=request.FILES.getlist("files"),
+            )
+        except DomainError as e:
+            _raise_access(e)
+            error = e
+        else:
+            messages.success(request, _("Hotline call recorded as %(number)s.") % {"number": order.number})
+            return redirect("workorders:detail", order.pk)
+    return render(request, "workorders/hotline.html", {
+        "groups": category_groups(),
+        "category": category,
+        "fields": attribute_fields(category, request.POST if request.method == "POST" else None, error.field if error else ""),
+        "error": error,
+        "data": request.POST,
+        "regions": _region_choices(user, paths),
+        "geo": _geo_grids(user),
+    })
+
+
+@wo_view
+def assign(request):
+    """上级交办: a street, bureau or department hands a task to a community or grid in its area."""
+    user = request.user
+    departments = access._departments(user)
+    dispatch_paths = scope_paths(user, set(access.DISPATCH_ROLES))
+    paths = dispatch_paths + [p for _d, p in departments if p]
+    if not paths:
+        raise PermissionDenied
+    category = pick_category(request.POST.get("category") or request.GET.get("category"), kinds=[k for k in Kind.values])
+    error = None
+    if request.method == "POST":
+        try:
+            region = _pick_region(user, request.POST.get("region"), set(access.DISPATCH_ROLES) | {Role.DEPARTMENT_HANDLER})
+            if region is None:
+                raise DomainError("region_required", gettext_lazy("Choose the community or grid that should do it."), field="region")
+            order = services.assign_down(
+                user,
+                category=category or request.POST.get("category") or None,
+                region=region,
+                title=text(request.POST, "title", 200),
+                description=text(request.POST, "description"),
+                urgent=bool(request.POST.get("urgent")),
+                note=text(request.POST, "note"),
+            )
+        except DomainError as e:
+            _raise_access(e)
+            error = e
+        else:
+            messages.success(request, _("Assigned to %(place)s as %(number)s.") % {"place": order.handler_region.name, "number": order.number})
+            return redirect("workorders:detail", order.pk)
+    return render(request, "workorders/assign.html", {
+        "groups": category_groups(kinds=[k for k in Kind.values if k != Kind.SERVICE]),
+        "category": category,
+        "error": error,
+        "data": request.POST,
+        "regions": _region_choices(user, paths, levels=(Level.COMMUNITY, Level.GRID)),
+    })
+
+
+# ------------------------------------------------------------------ my reports (resident)
+
+
+@wo_view
+def mine(request):
+    qs = WorkOrder.objects.filter(reporter=request.user).select_related("category", "region").order_by("-id")
+    before = integer(request.GET.get("before"))
+    if before:
+        qs = qs.filter(pk__lt=before)
+    orders = list(qs[: PAGE + 1])
+    more = len(orders) > PAGE
+    orders = orders[:PAGE]
+    for o in orders:
+        o.progress = progress(o)
+    return render(request, "workorders/mine.html", {
+        "orders": orders,
+        "more": orders[-1].pk if more else None,
+    })
+
+
+# ------------------------------------------------------------------ grid worker: my tasks
+
+
+def _tasks(user, *, limit=PAGE):
+    """(assigned to me, on my grid's desk, waiting for my verification)."""
+    mine_qs = (
+        WorkOrder.objects.filter(assignee=user, status__in=[Status.DISPATCHED, Status.IN_PROGRESS, Status.SUSPENDED])
+        .select_related("category", "region").order_by("-id")
+    )
+    grids = [p for r, p, _i in assignments(user) if r == Role.GRID_WORKER]
+    if grids:
+        desk = (
+            WorkOrder.objects.filter(_any_prefix("handler_region_path", grids), status__in=[Status.REPORTED, Status.FILED, Status.DISPATCHED],
+                                     assignee__isnull=True, department="")
+            .select_related("category", "region").order_by("-id")
+        )
+        verify = (
+            WorkOrder.objects.filter(_any_prefix("region_path", grids), status=Status.HANDLED)
+            .select_related("category", "region").order_by("-id")
+        )
+    else:
+        desk = verify = WorkOrder.objects.none()
+    return mine_qs[:limit], desk[:limit], verify[:limit]
+
+
+@wo_view
+def tasks(request):
+    user = request.user
+    if not (_roles(user) & access.AREA_ROLES):
+        raise PermissionDenied
+    mine_qs, desk, verify = _tasks(user)
+    now = timezone.now()
+    return render(request, "workorders/tasks.html", {
+        "assigned": _rows(list(mine_qs), now),
+        "desk": _rows(list(desk), now),
+        "verify": _rows(list(verify), now),
+        "is_grid": Role.GRID_WORKER in _roles(user),
+    })
+
+
+# ------------------------------------------------------------------ dispatch board
+
+
+class BoardFilter:
+    def __init__(self, request, paths):
+        g = request.GET
+        self.status = g.get("status") or "open"
+        if self.status not in {k for k, _l in BOARD_STATUSES}:
+            self.status = "open"
+        self.category = integer(g.get("category"))
+        self.overdue = g.get("overdue") == "1"
+        self.q = (g.get("q") or "").strip()[:100]
+        self.place = None
+        if g.get("place"):
+            self.place = get_scoped(Region.objects.all(), request.user, g.get("place"), field="path")
+        self.paths = paths
+
+    def params(self, **extra) -> str:
+        p = {"status": self.status, "category": self.category or "", "overdue": "1" if self.overdue else "", "q": self.q,
+             "place": self.place.pk if self.place else ""}
+        p.update(extra)
+        return urlencode({k: v for k, v in p.items() if v not in ("", None)})
+
+    def apply(self, qs):
+        if self.status == "open":
+            qs = qs.filter(status__in=OPEN_STATUSES)
+        elif self.status != "all":
+            qs = qs.filter(status=self.status)
+        if self.category:
+            qs = qs.filter(Q(category_id=self.category) | Q(category__parent_id=self.category))
+        if self.overdue:
+            qs = qs.filter(overdue=True)
+        if self.place is not None:
+            qs = qs.filter(prefix_q("region_path", self.place.path))
+        if self.q:
+            pk = WorkOrder.pk_from_number(self.q) if len(self.q) >= 9 and self.q.isdigit() else None
+            if pk:
+                qs = qs.filter(pk=pk)
+            else:
+                qs = qs.filter(Q(title__contains=self.q) | Q(address__contains=self.q))
+        return qs
+
+
+def board_queryset(user, f: BoardFilter):
+    """Orders on the desks of the user's area (handler unit in the area), through access.py."""
+    qs = access.orders(user).filter(_any_prefix("handler_region_path", f.paths))
+    return f.apply(qs).order_by("-id")
+
+
+def inbox_queryset(user, f: BoardFilter):
+    q = Q(pk__in=[])
+    for department, path in access._departments(user):
+        if department:
+            q |= Q(department=department) & prefix_q("region_path", path)
+    return f.apply(access.orders(user).filter(q)).order_by("-id")
+
+
+def _page(qs, request):
+    before = integer(request.GET.get("before"))
+    if before:
+        qs = qs.filter(pk__lt=before)
+    rows = list(qs[: PAGE + 1])
+    more = rows[PAGE - 1].pk if len(rows) > PAGE else None
+    return rows[:PAGE], more
+
+
+def _assignee_choices(paths, limit: int = 300):
+    """People who can take orders in the area: grid and community workers (and street officers)."""
+    ras = (
+        RoleAssignment.objects.filter(_any_prefix("region_path", paths), role__in=[Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.STREET_OFFICER])
+        .select_related("user", "region").order_by("region_path", "user__username")[:limit]
+    )
+    seen, out = set(), []
+    for ra in ras:
+        if ra.user_id in seen or not ra.user.is_active:
+            continue
+        seen.add(ra.user_id)
+        out.append({"id": ra.user_id, "label": f"{ra.user} · {ra.get_role_display()} · {ra.region.name}"})
+    return out
+
+
+def _departments_near(paths) -> list[str]:
+    """Departments with a handler whose area holds (or lies within) the given area."""
+    prefixes = set()
+    for p in paths:
+        prefixes.update(p[:i] for i in range(Region.steplen, len(p) + 1, Region.steplen))
+    qs = RoleAssignment.objects.filter(role=Role.DEPARTMENT_HANDLER).filter(Q(region_path__in=prefixes) | _any_prefix("region_path", paths))
+    return sorted({d for d in qs.values_list("department", flat=True) if d})
+
+
+def _places(paths):
+    return _region_choices(None, paths, levels=(Level.STREET, Level.COMMUNITY, Level.GRID), limit=300)
+
+
+@wo_view
+def board(request):
+    user = request.user
+    paths = _area_paths(user, access.DISPATCH_ROLES)
+    f = BoardFilter(request, paths)
+    rows, more = _page(board_queryset(user, f), request)
+    ctx = {
+        "f": f,
+        "rows": _rows(rows),
+        "more": more,
+        "statuses": BOARD_STATUSES,
+        "groups": category_groups(kinds=list(Kind.values)),
+        "places": _places(paths),
+        "assignees": _assignee_choices(paths),
+        "departments": _departments_near(paths),
+        "export_url": reverse("workorders:export", args=["board"]) + "?" + f.params(),
+        "title": _("Dispatch board"),
+        "board": "board",
+        "bulk": True,
+    }
+    return render(request, "workorders/board.html", ctx)
+
+
+@wo_view
+def inbox(request):
+    user = request.user
+    if not any(d for d, _p in access._departments(user)):
+        raise PermissionDenied
+    paths = [p for _d, p in access._departments(user)]
+    f = BoardFilter(request, paths)
+    rows, more = _page(inbox_queryset(user, f), request)
+    return render(request, "workorders/board.html", {
+        "f": f,
+        "rows": _rows(rows),
+        "more": more,
+        "statuses": BOARD_STATUSES,
+        "groups": category_groups(kinds=list(Kind.values)),
+        "places": _places(paths),
+        "export_url": reverse("workorders:export", args=["inbox"]) + "?" + f.params(),
+        "title": _("Department inbox"),
+        "board": "inbox",
+        "bulk": False,
+    })
+
+
+@wo_view
+@require_POST
+def bulk_dispatch(request):
+    """Several filed orders to one assignee; each in its own service call, so one refusal does
+    not stop the others. The page then says, order by order, what happened."""
+    user = request.user
+    paths = _area_paths(user, access.DISPATCH_ROLES)
+    ids = [i for i in (integer(v) for v in request.POST.getlist("ids")) if i][:200]
+    assignee = None
+    department = text(request.POST, "department", 100)
+    assignee_id = integer(request.POST.get("assignee"))
+    if assignee_id:
+        assignee = User.objects.filter(pk=assignee_id, is_active=True).first()
+    results = []
+    if not ids:
+        messages.error(request, _("Tick the work orders to dispatch."))
+        return redirect(reverse("workorders:board") + "?" + request.POST.get("back", ""))
+    if assignee is None and not department:
+        messages.error(request, _("Choose who handles them: a person or a department."))
+        return redirect(reverse("workorders:board") + "?" + request.POST.get("back", ""))
+    visible = {o.pk: o for o in access.orders(user).filter(pk__in=ids, ).filter(_any_prefix("handler_region_path", paths))}
+    note = text(request.POST, "note")
+    for pk in ids:
+        order = visible.get(pk)
+        if order is None:
+            results.append({"number": str(pk), "ok": False, "message": _("Not found, or outside your area.")})
+            continue
+        try:
+            services.dispatch(user, order, assignee=assignee, department=department if assignee is None else "", note=note)
+        except DomainError as e:
+            results.append({"order": order, "number": order.number, "ok": False, "message": e.text()})
+        else:
+            results.append({"order": order, "number": order.number, "ok": True, "message": _("Dispatched")})
+    done = sum(1 for r in results if r["ok"])
+    return render(request, "workorders/bulk_result.html", {
+        "results": results, "done": done, "failed": len(results) - done,
+        "assignee": assignee, "department": department, "back": request.POST.get("back", ""),
+    })
+
+
+# ------------------------------------------------------------------ overdue board (supervisors)
+
+
+@wo_view
+def overdue(request):
+    user = request.user
+    paths = _area_paths(user, access.DISPATCH_ROLES)
+    now = timezone.now()
+    qs = (
+        access.orders(user).filter(_any_prefix("handler_region_path", paths), status__in=OPEN_STATUSES)
+        .filter(Q(overdue=True) | Q(due_at__lt=now)).order_by("due_at", "id")
+    )
+    after = integer(request.GET.get("after"))
+    if after:
+        last = WorkOrder.objects.filter(pk=after).values_list("due_at", flat=True).first()
+        if last is not None:
+            qs = qs.filter(Q(due_at__gt=last) | Q(due_at=last, pk__gt=after))
+    rows = list(qs[: PAGE + 1])
+    more = rows[PAGE - 1].pk if len(rows) > PAGE else None
+    notices = list(
+        SupervisionNotice.objects.filter(_any_prefix("region_path", paths), resolved_at__isnull=True)
+        .select_related("order", "order__category", "region").order_by("created_at", "id")[:100]
+    )
+    for n in notices:
+        n.left = time_left(n.due_at, now)
+    return render(request, "workorders/overdue.html", {
+        "rows": _rows(rows[:PAGE], now),
+        "more": more,
+        "notices": notices,
+        "export_url": reverse("workorders:export", args=["overdue"]),
+    })
+
+
+# ------------------------------------------------------------------ the order page
+
+
+def _candidates(order):
+    """Who may be given this order: staff of the handler unit's subtree holding its place."""
+    start = len(order.handler_region_path)
+    prefixes = [order.region_path[:i] for i in range(start, len(order.region_path) + 1, Region.steplen)] or [order.region_path]
+    ras = (
+        RoleAssignment.objects.filter(region_path__in=prefixes, role__in=[Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.STREET_OFFICER])
+        .select_related("user", "region").order_by("-region_path", "user__username")[:100]
+    )
+    seen, out = set(), []
+    for ra in ras:
+        if ra.user_id not in seen and ra.user.is_active:
+            seen.add(ra.user_id)
+            out.append({"id": ra.user_id, "label": f"{ra.user} · {ra.get_role_display()} · {ra.region.name}"})
+    return out
+
+
+def _actions(user, order) -> dict:
+    s = order.status
+    dispatcher = access.is_dispatcher(user, order)
+    handler = access.is_handler(user, order)
+    verifier = access.is_verifier(user, order)
+    reporter = access.is_reporter(user, order)
+    reporter_window = (
+        reporter and s == Status.CLOSED and order.closed_at is not None
+        and timezone.now() - order.closed_at <= dt.timedelta(days=services.REOPEN_DAYS)
+    )
+    verify_needed = order.kind not in (Kind.SERVICE, Kind.MEDIATION)
+    can = {
+        "file": dispatcher and s == Status.REPORTED,
+        "void": dispatcher and s == Status.REPORTED,
+        "duplicate": dispatcher and s == Status.REPORTED,
+        "dispatch": dispatcher and s in (Status.FILED, Status.DISPATCHED, Status.IN_PROGRESS),
+        "start": handler and s == Status.DISPATCHED,
+        "handle": handler and s in (Status.DISPATCHED, Status.IN_PROGRESS),
+        "more_time": handler and s in (Status.DISPATCHED, Status.IN_PROGRESS),
+        "escalate": handler and not order.department and s in (Status.REPORTED, Status.FILED, Status.DISPATCHED, Status.IN_PROGRESS),
+        "verify": verifier and s == Status.HANDLED and verify_needed,
+        "close": dispatcher and (s == Status.VERIFIED or (s == Status.HANDLED and not verify_needed)),
+        "resume": dispatcher and s == Status.SUSPENDED,
+        "confirm": reporter_window and not order.transitions.filter(action="confirm").exists(),
+        "rate": reporter_window,
+        "reopen": reporter_window,
+    }
+    if can["rate"]:
+        can["rate"] = not Rating.objects.filter(order=order).exists()
+    can["any"] = any(can.values())
+    return can
+
+
+@wo_view
+def detail(request, pk):
+    user = request.user
+    order = access.order(user, pk)
+    transitions = list(order.transitions.select_related("actor").prefetch_related("attachments"))
+    for t in transitions:
+        t.label = ACTIONS.get(t.action, t.action)
+        t.from_label = Status(t.from_status).label if t.from_status in Status.values else ""
+        t.to_label = Status(t.to_status).label if t.to_status in Status.values else ""
+    attachments = list(order.attachments.all())
+    before = [a for a in attachments if a.role in (AttachmentRole.BEFORE, AttachmentRole.MATERIAL, AttachmentRole.OTHER)]
+    after = [a for a in attachments if a.role == AttachmentRole.AFTER]
+    can = _actions(user, order)
+    pending = ApprovalRequest.objects.filter(order=order, status=RequestStatus.PENDING).select_related("requested_by").first()
+    attrs = []
+    by_code = {a.code: a for a in order.category.attributes.all()}
+    for code, value in (order.attributes or {}).items():
+        a = by_code.get(code)
+        names = {str(v.get("key")): v.get("name") for v in (a.values if a else []) or []}
+        shown = "、".join(names.get(str(v), str(v)) for v in value) if isinstance(value, list) else names.get(str(value), str(value))
+        attrs.append({"question": a.description if a else code, "value": shown})
+    rating = Rating.objects.filter(order=order).first()
+    ctx = {
+        "order": order,
+        "transitions": transitions,
+        "before": before,
+        "after": after,
+        "can": can,
+        "pending": pending,
+        "can_decide": pending is not None and access.is_dispatcher(user, order),
+        "attrs": attrs,
+        "stage_left": time_left(order.due_at) if order.is_open and order.status != Status.SUSPENDED else None,
+        "deadline_left": time_left(order.deadline) if order.is_open and order.status != Status.SUSPENDED else None,
+        "progress": progress(order),
+        "candidates": _candidates(order) if can["dispatch"] else [],
+        "departments": _departments_near([order.region_path]) if can["dispatch"] or can["escalate"] else [],
+        "rating": rating,
+        "point": {"lat": order.lat, "lng": order.lng} if order.lat is not None and order.lng is not None else None,
+        "area": {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"name": order.region.name}, "geometry": order.region.boundary}
+        ]} if order.region.boundary else None,
+        "request_kinds": RequestKind.choices,
+        "reporter_sees_only": access.is_reporter(user, order) and not (_roles(user) & set(STAFF_ROLES)),
+    }
+    return render(request, "workorders/detail.html", ctx)
+
+
+def _act(user, order, action, post, files):
+    """Run one step through the services; returns the success message."""
+    v = _version_of(post)
+    note = text(post, "note")
+    if action == "file":
+        services.file(user, order, note=note, urgent=bool(post.get("urgent")) if "urgent_set" in post else None, version=v)
+        return _("Filed.")
+    if action == "void":
+        services.void(user, order, note=note, version=v)
+        return _("Voided.")
+    if action == "duplicate":
+        of = WorkOrder.pk_from_number(text(post, "of", 20)) or integer(post.get("of"))
+        services.mark_duplicate(user, order, of=of, note=note, version=v)
+        return _("Marked as a duplicate.")
+    if action == "dispatch":
+        assignee = None
+        if integer(post.get("assignee")):
+            assignee = User.objects.filter(pk=integer(post.get("assignee")), is_active=True).first()
+        services.dispatch(user, order, assignee=assignee, department=text(post, "department", 100) if assignee is None else "", note=note, version=v)
+        return _("Dispatched.")
+    if action == "start":
+        services.start(user, order, note=note, version=v)
+        return _("Started.")
+    if action == "handle":
+        services.handle(user, order, note=note, files=files.getlist("files"), version=v)
+        return _("Reported as handled; it now waits for verification.")
+    if action == "verify":
+        passed = post.get("passed") == "1"
+        services.verify(user, order, passed=passed, note=note, files=files.getlist("files"), version=v)
+        return _("Verified.") if passed else _("Sent back for rework.")
+    if action == "close":
+        services.close(user, order, note=note, version=v)
+        return _("Closed.")
+    if action == "more_time":
+        services.request_more_time(user, order, kind=post.get("kind", ""), reason=text(post, "reason"), hours=post.get("hours") or None, version=v)
+        return _("Your request was sent to the dispatcher.")
+    if action == "decide":
+        req = ApprovalRequest.objects.filter(pk=integer(post.get("request")), order=order).first()
+        if req is None:
+            raise NotFound("not_found", gettext_lazy("Not found, or outside your area."))
+        approve = post.get("approve") == "1"
+        services.decide(user, req, approve=approve, note=note)
+        return _("Approved.") if approve else _("Refused.")
+    if action == "resume":
+        services.resume(user, order, note=note, version=v)
+        return _("Resumed.")
+    if action == "escalate":
+        services.escalate(user, order, note=note, department=text(post, "department", 100), version=v)
+        return _("Escalated.")
+    if action == "confirm":
+        services.confirm(user, order, note=note)
+        return _("Thank you for confirming.")
+    if action == "rate":
+        services.rate(user, order, score=post.get("score"), comment=text(post, "comment", 1000))
+        return _("Thank you for your rating.")
+    if action == "reopen":
+        services.reopen(user, order, reason=text(post, "reason"))
+        return _("Reopened; it goes back to the desk.")
+    raise Http404
+
+
+def _version_of(post):
+    return integer(post.get("version"))
+
+
+@wo_view
+@require_POST
+def act(request, pk, action):
+    user = request.user
+    order = access.order(user, pk)
+    try:
+        msg = _act(user, order, action, request.POST, request.FILES)
+    except Conflict as e:
+        messages.error(request, e.text(), extra_tags="conflict")
+    except DomainError as e:
+        _raise_access(e)
+        messages.error(request, e.text())
+    else:
+        messages.success(request, msg)
+    nxt = request.POST.get("next") or ""
+    if nxt.startswith("/") and not nxt.startswith("//"):
+        return redirect(nxt)
+    return redirect("workorders:detail", order.pk)
+
+
+@wo_view
+@require_GET
+def attachment(request, pk, att, kind="file"):
+    """An attachment of an order the user may see (never a bare media URL)."""
+    order = access.order(request.user, pk)
+    a = Attachment.objects.filter(pk=att, order=order).first()
+    if a is None:
+        raise Http404
+    f = a.thumbnail if kind == "thumb" and a.thumbnail else a.file
+    try:
+        handle = f.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404
+    response = FileResponse(handle, content_type="image/jpeg" if f is a.thumbnail else a.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# ------------------------------------------------------------------ notifications
+
+
+@wo_view
+def notifications(request):
+    user = request.user
+    if request.method == "POST":
+        ids = [i for i in (integer(v) for v in request.POST.getlist("ids")) if i]
+        n = notify.mark_read(user, ids or None)
+        messages.success(request, _("%(n)s marked as read.") % {"n": n})
+        return redirect("workorders:notifications")
+    qs = Notification.objects.filter(user=user).select_related("order").order_by("-at", "-id")
+    if request.GET.get("unread") == "1":
+        qs = qs.filter(read_at__isnull=True)
+    before = integer(request.GET.get("before"))
+    if before:
+        last = Notification.objects.filter(pk=before, user=user).values_list("at", flat=True).first()
+        if last is not None:
+            qs = qs.filter(Q(at__lt=last) | Q(at=last, pk__lt=before))
+    rows = list(qs[: PAGE + 1])
+    more = rows[PAGE - 1].pk if len(rows) > PAGE else None
+    return render(request, "workorders/notifications.html", {
+        "rows": rows[:PAGE],
+        "more": more,
+        "unread": notify.unread_count(user),
+        "only_unread": request.GET.get("unread") == "1",
+    })
+
+
+@wo_view
+@require_POST
+def notification_open(request, pk):
+    """Open one notification: mark it read and go to its order."""
+    n = Notification.objects.filter(pk=pk, user=request.user).first()
+    if n is None:
+        raise Http404
+    notify.mark_read(request.user, [n.pk])
+    if n.order_id:
+        return redirect("workorders:detail", n.order_id)
+    return redirect("workorders:notifications")
+
+
+# ------------------------------------------------------------------ exports
+
+
+@wo_view
+@require_GET
+def export(request, which):
+    from . import exports
+
+    user = request.user
+    if which == "board":
+        paths = _area_paths(user, access.DISPATCH_ROLES)
+        qs = board_queryset(user, BoardFilter(request, paths))
+        name = _("Dispatch board")
+    elif which == "inbox":
+        if not any(d for d, _p in access._departments(user)):
+            raise PermissionDenied
+        paths = [p for _d, p in access._departments(user)]
+        qs = inbox_queryset(user, BoardFilter(request, paths))
+        name = _("Department inbox")
+    elif which == "overdue":
+        paths = _area_paths(user, access.DISPATCH_ROLES)
+        qs = access.orders(user).filter(_any_prefix("handler_region_path", paths), status__in=OPEN_STATUSES).filter(
+            Q(overdue=True) | Q(due_at__lt=timezone.now())).order_by("due_at", "id")
+        name = _("Overdue work orders")
+    elif which == "tasks":
+        if not (_roles(user) & access.AREA_ROLES):
+            raise PermissionDenied
+        mine_qs, desk, verify = _tasks(user, limit=10_000)
+        ids = [o.pk for o in mine_qs] + [o.pk for o in desk] + [o.pk for o in verify]
+        qs = access.orders(user).filter(pk__in=ids).order_by("-id")
+        name = _("My tasks")
+    elif which == "ledger":
+        paths = _area_paths(user, access.AREA_ROLES | {Role.DEPARTMENT_HANDLER})
+        start, end = exports.period(request.GET.get("from"), request.GET.get("to"))
+        place = get_scoped(Region.objects.all(), user, request.GET["place"], field="path") if request.GET.get("place") else None
+        qs = access.orders(user).filter(reported_at__gte=start, reported_at__lt=end)
+        if place is not None:
+            qs = qs.filter(prefix_q("region_path", place.path))
+        qs = qs.order_by("id")
+        name = _("Problem ledger")
+    else:
+        raise Http404
+    return exports.response(qs, name, ledger=(which == "ledger"))
+
+
+@wo_view
+def ledger(request):
+    """The problem ledger (问题台账): choose the place and the period, then download."""
+    user = request.user
+    paths = _area_paths(user, access.AREA_ROLES | {Role.DEPARTMENT_HANDLER})
+    today = timezone.localdate()
+    return render(request, "workorders/ledger.html", {
+        "places": _places(paths),
+        "start": today.replace(day=1).isoformat(),
+        "end": today.isoformat(),
+    })
