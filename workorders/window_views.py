@@ -1,0 +1,348 @@
+"""The one-window desk pages (一窗受理): pick a service item, check the applicant's materials,
+accept or give a one-time notice (printable), then process and finish.
+
+Orders come through access.py (an id outside the user's area is a 404); every step goes
+through workorders/window.py."""
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.access import assignments, scope_paths
+from accounts.models import Role, User
+from linli.errors import DomainError, Forbidden, NotFound
+from regions.models import Level, Region
+from registry import access as registry_access
+from registry import search as registry_search
+from registry.forms import ServiceForm
+
+from . import access, window
+from .models import ENDED_STATUSES, Datatype, Kind, Source, Status
+
+TODAY_LIMIT = 100
+
+
+def window_view(fn):
+    @login_required
+    @wraps(fn)
+    def inner(request, *args, **kwargs):
+        if not request.user.has_perm("workorders.window"):
+            raise PermissionDenied
+        try:
+            return fn(request, *args, **kwargs)
+        except NotFound:
+            raise Http404
+        except Forbidden:
+            raise PermissionDenied
+
+    return inner
+
+
+def _raise_access(error: DomainError):
+    if isinstance(error, (NotFound, Forbidden)):
+        raise error
+
+
+def _applications(user):
+    return access.orders(user).filter(kind=Kind.SERVICE)
+
+
+def _application(user, pk):
+    order = access.order(user, pk)
+    if order.kind != Kind.SERVICE:
+        raise NotFound("not_found", gettext_lazy("Not found, or outside your area."))
+    return order
+
+
+# ------------------------------------------------------------------ the desk
+
+
+@window_view
+def desk(request):
+    user = request.user
+    items = list(window.service_items())
+    groups, current = [], None
+    for c in items:
+        if current is None or current["group"] != c.parent:
+            current = {"group": c.parent, "items": []}
+            groups.append(current)
+        current["items"].append(c)
+    apps = _applications(user).select_related("category")
+    waiting = list(apps.filter(status=Status.REPORTED).filter(window.waiting_q()).order_by("-reported_at")[:50])
+    in_hand = list(apps.filter(status__in=[Status.FILED, Status.DISPATCHED, Status.IN_PROGRESS, Status.HANDLED])
+                   .order_by("deadline", "id")[:50])
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = list(apps.filter(source=Source.WINDOW, reported_at__gte=start).order_by("-reported_at")[:TODAY_LIMIT])
+    now = timezone.now()
+    for o in in_hand:
+        o.late = o.deadline is not None and o.deadline < now
+    return render(request, "workorders/window/desk.html", {
+        "groups": groups, "n_items": len(items), "waiting": waiting, "in_hand": in_hand, "today": today,
+    })
+
+
+# ------------------------------------------------------------------ a new application
+
+
+def window_places(user) -> list[Region]:
+    """The communities (and villages) an application at this user's window can belong to."""
+    paths = scope_paths(user, {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Role.COMMUNITY_WORKER})
+    places = []
+    for path in paths:
+        places += list(Region.objects.filter(path__startswith=path, level=Level.COMMUNITY, valid_to__isnull=True).order_by("path")[:500])
+    return places
+
+
+class ApplicationForm(ServiceForm):
+    resident = forms.CharField(required=False, widget=forms.HiddenInput)
+    applicant_name = forms.CharField(label=gettext_lazy("Applicant's name"), max_length=50, required=False)
+    applicant_phone = forms.CharField(label=gettext_lazy("Phone"), max_length=20, required=False,
+                                      widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
+    region = forms.ChoiceField(label=gettext_lazy("Community"), required=False)
+    received = forms.MultipleChoiceField(label=gettext_lazy("Materials handed in"), required=False, widget=forms.CheckboxSelectMultiple)
+    other_missing = forms.CharField(
+        label=gettext_lazy("Anything else missing"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("One per line; goes on the one-time notice with the unticked materials."),
+    )
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, category, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category = category
+        self.fields["received"].choices = [(m, m) for m in category.materials or []]
+        places = window_places(user)
+        self.fields["region"].choices = [(str(r.pk), r.name) for r in places]
+        self.places = {str(r.pk): r for r in places}
+        self.attribute_fields = []
+        for a in category.attributes.filter(variable=True).order_by("order", "id"):
+            name = f"attr_{a.code}"
+            label = a.description
+            if a.datatype == Datatype.SINGLEVALUELIST:
+                field = forms.ChoiceField(label=label, required=False, choices=[("", "—")] + [(v["key"], v["name"]) for v in a.values])
+            elif a.datatype == Datatype.MULTIVALUELIST:
+                field = forms.MultipleChoiceField(label=label, required=False, choices=[(v["key"], v["name"]) for v in a.values],
+                                                  widget=forms.CheckboxSelectMultiple)
+            elif a.datatype == Datatype.TEXT:
+                field = forms.CharField(label=label, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+            elif a.datatype == Datatype.DATETIME:
+                field = forms.CharField(label=label, required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+            elif a.datatype == Datatype.NUMBER:
+                field = forms.CharField(label=label, required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+            else:
+                field = forms.CharField(label=label, required=False)
+            if a.required:
+                field.label = f"{label} *"
+            self.fields[name] = field
+            self.attribute_fields.append(name)
+
+    def attributes(self) -> dict:
+        return {name[5:]: self.cleaned_data.get(name) for name in self.attribute_fields}
+
+    def apply_error(self, error: DomainError):
+        field = error.field or ""
+        if field.startswith("attribute["):
+            field = "attr_" + field[len("attribute["):-1]
+        self.add_error(field if field in self.fields else None, error.text())
+
+    def details(self):
+        return [self[n] for n in self.attribute_fields]
+
+
+@window_view
+def new_application(request, code):
+    user = request.user
+    try:
+        category = window.item(code)
+    except DomainError:
+        raise Http404
+    form = ApplicationForm(request.POST or None, category=category, user=user)
+    picked = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["resident"]:
+                picked = registry_access.resident(user, data["resident"])
+            order = window.apply(
+                user,
+                category=category,
+                resident=picked,
+                region=form.places.get(data["region"]),
+                applicant_name=data["applicant_name"],
+                applicant_phone=data["applicant_phone"],
+                attributes=form.attributes(),
+                received=data["received"],
+                extra_missing=[line for line in data["other_missing"].splitlines() if line.strip()],
+                note=data["note"],
+            )
+        except NotFound:
+            form.add_error(None, _("That resident is not in your area."))
+        except DomainError as e:
+            _raise_access(e)
+            form.apply_error(e)
+        else:
+            if order.status == Status.REPORTED:
+                messages.warning(request, _("A one-time notice lists what is missing; print it for the applicant."))
+                return redirect("workorders:window_slip", order.pk)
+            messages.success(request, _("Application %(number)s accepted; it is due by %(due)s.") % {
+                "number": order.number, "due": timezone.localtime(order.deadline).strftime("%Y-%m-%d %H:%M") if order.deadline else "—"})
+            return redirect("workorders:window_application", order.pk)
+    elif request.method == "POST" and request.POST.get("resident"):
+        picked = registry_access.residents(user).filter(pk=request.POST.get("resident")).first()
+    return render(request, "workorders/window/new.html", {"category": category, "form": form, "picked": picked},
+                  status=400 if form.errors else 200)
+
+
+@window_view
+def resident_search(request):
+    """htmx: residents of the user's area matching a name, pinyin, ID number or phone."""
+    q = (request.GET.get("who") or "").strip()
+    rows = []
+    if len(q) >= 2:
+        rows = registry_search.search_residents(request.user, q, limit=8).rows
+    return render(request, "workorders/window/_residents.html", {"rows": rows, "q": q})
+
+
+# ------------------------------------------------------------------ one application
+
+
+def _people_of(order) -> list[User]:
+    """Colleagues the application can be given to: staff of its community."""
+    from accounts.models import RoleAssignment
+
+    ids = RoleAssignment.objects.filter(
+        role=Role.COMMUNITY_WORKER, region_path=order.handler_region_path
+    ).values_list("user_id", flat=True)
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("username"))
+
+
+@window_view
+def application(request, pk):
+    user = request.user
+    order = _application(user, pk)
+    steps = list(order.transitions.select_related("actor").order_by("at", "id"))
+    notice = next((t for t in reversed(steps) if t.action == window.ACTION_MISSING), None)
+    handed = []
+    if notice is not None:
+        handed = notice.data.get("received", [])
+    received_at_accept = next((t.data.get("received") for t in reversed(steps) if t.action == "file" and t.data.get("received")), None)
+    may_act = access.is_dispatcher(user, order)
+    details = []
+    for a in order.category.attributes.order_by("order", "id"):
+        if a.code in (order.attributes or {}):
+            value = order.attributes[a.code]
+            names = {str(v.get("key")): v.get("name") for v in a.values or []}
+            shown = "、".join(names.get(str(v), str(v)) for v in value) if isinstance(value, list) else names.get(str(value), str(value))
+            details.append((a.description, shown))
+    return render(request, "workorders/window/application.html", {
+        "order": order, "steps": steps, "notice": notice, "handed": handed, "received": received_at_accept,
+        "materials": order.category.materials or [], "may_act": may_act,
+        "people": _people_of(order) if may_act and order.status == Status.FILED else [],
+        "ended": order.status in ENDED_STATUSES, "labels": dict(ACTIONS), "details": details,
+        "may_finish": may_act and order.status in (Status.FILED, Status.DISPATCHED, Status.IN_PROGRESS, Status.HANDLED),
+    })
+
+
+ACTIONS = [
+    ("report", gettext_lazy("Application taken")),
+    (window.ACTION_MISSING, gettext_lazy("One-time notice of missing materials")),
+    ("file", gettext_lazy("Accepted")),
+    ("dispatch", gettext_lazy("Given to a handler")),
+    ("start", gettext_lazy("Taken in hand")),
+    ("handle", gettext_lazy("Done")),
+    ("close", gettext_lazy("Finished")),
+    ("void", gettext_lazy("Voided")),
+    ("supervise", gettext_lazy("Overdue notice (督办)")),
+]
+
+
+def _act(request, pk, fn, success):
+    order = _application(request.user, pk)
+    try:
+        fn(order)
+    except DomainError as e:
+        _raise_access(e)
+        messages.error(request, e.text())
+    else:
+        messages.success(request, success)
+    return redirect("workorders:window_application", order.pk)
+
+
+@window_view
+@require_POST
+def accept(request, pk):
+    received = request.POST.getlist("received")
+    return _act(request, pk, lambda o: window.accept(request.user, o, received, note=request.POST.get("note", ""),
+                                                    version=request.POST.get("version") or None),
+                _("Materials complete; the application is accepted."))
+
+
+@window_view
+@require_POST
+def notice(request, pk):
+    """A further notice, when the applicant comes back still without everything."""
+    order = _application(request.user, pk)
+    received = request.POST.getlist("received")
+    missing = [m for m in order.category.materials or [] if m not in received]
+    missing += [line.strip() for line in request.POST.get("other_missing", "").splitlines() if line.strip()]
+    try:
+        window.notify_missing(request.user, order, missing, request.POST.get("note", ""), received=received,
+                              version=request.POST.get("version") or None)
+    except DomainError as e:
+        _raise_access(e)
+        messages.error(request, e.text())
+        return redirect("workorders:window_application", order.pk)
+    return redirect("workorders:window_slip", order.pk)
+
+
+@window_view
+@require_POST
+def process(request, pk):
+    assignee = None
+    if request.POST.get("assignee"):
+        assignee = User.objects.filter(pk=request.POST.get("assignee"), is_active=True).first()
+        if assignee is None:
+            messages.error(request, _("Choose a colleague from the list."))
+            return redirect("workorders:window_application", pk)
+    return _act(request, pk, lambda o: window.process(request.user, o, assignee=assignee, note=request.POST.get("note", ""),
+                                                     version=request.POST.get("version") or None),
+                _("The application is in hand."))
+
+
+@window_view
+@require_POST
+def finish(request, pk):
+    return _act(request, pk, lambda o: window.finish(request.user, o, note=request.POST.get("note", ""),
+                                                    version=request.POST.get("version") or None),
+                _("The application is finished and closed."))
+
+
+@window_view
+def slip(request, pk):
+    """The printable one-time notice (一次性告知书)."""
+    order = _application(request.user, pk)
+    t = window.last_notice(order)
+    if t is None:
+        raise Http404
+    place = order.handler_region
+    return render(request, "workorders/window/slip.html", {
+        "order": order, "notice": t, "missing": t.data.get("missing", []), "received": t.data.get("received", []),
+        "place": place, "clerk": t.actor, "clerk_role": _role_name(t.actor),
+    })
+
+
+def _role_name(user) -> str:
+    if user is None:
+        return ""
+    for role, _p, _i in assignments(user):
+        return Role(role).label
+    return ""
+
