@@ -89,11 +89,11 @@ class OrderFact(FactFields):
 
     order_id = models.BigIntegerField(primary_key=True)
 
-    def __str__(self):
-        return f"fact {self.order_id}"
-
     class Meta:
         indexes = [models.Index(fields=["is_open", "open_deadline"], name="orderfact_open_idx")]
+
+    def __str__(self):
+        return f"fact {self.order_id}"
 
 
 class FactStage(FactFields):

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "insights"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("<int:region_id>/", views.dashboard, name="region"),
+    path("<int:region_id>/export.xlsx", views.export, name="export"),
+]

@@ -23,11 +23,12 @@ def backdate(order, **fields):
 
 
 def reported(w, cats, grid=None, category="litter", **kw):
+    grid = grid or w.grid1
     return wo.report(
-        w.grid1_user if grid in (None, w.grid1) else w.community1,
+        {w.grid1.pk: w.grid1_user, w.grid2.pk: w.grid2_user}.get(grid.pk, w.street1),
         category=cats[category],
         source=Source.GRID,
-        region=grid or w.grid1,
+        region=grid,
         title=kw.pop("title", "暴露垃圾"),
         attributes={"amount": "small"} if category == "litter" else {},
     )
@@ -36,13 +37,14 @@ def reported(w, cats, grid=None, category="litter", **kw):
 def closed(w, cats, grid=None, rework=False):
     """Report → file → dispatch → start → handle → (rework →) verify → close."""
     o = reported(w, cats, grid)
-    worker = w.grid1_user if grid in (None, w.grid1) else w.grid2_user if grid == w.grid2 else w.community1
-    o = wo.file(w.community1, o)
-    o = wo.dispatch(w.community1, o, assignee=worker)
+    grid = grid or w.grid1
+    worker = {w.grid1.pk: w.grid1_user, w.grid2.pk: w.grid2_user}.get(grid.pk, w.street1)
+    o = wo.file(w.street1, o)
+    o = wo.dispatch(w.street1, o, assignee=worker)
     o = wo.start(worker, o)
     o = wo.handle(worker, o, note="已清理")
     if rework:
-        o = wo.verify(w.community1, o, passed=False, note="没清干净")
+        o = wo.verify(w.street1, o, passed=False, note="没清干净")
         o = wo.handle(worker, o, note="再次清理")
-    o = wo.verify(w.community1, o, passed=True)
-    return wo.close(w.community1, o)
+    o = wo.verify(w.street1, o, passed=True)
+    return wo.close(w.street1, o)
