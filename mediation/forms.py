@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import AgreementForm, FollowUpResult, How, Outcome, PartyRole
 
-TERM_ROWS = 5
+TERM_ROWS = 4
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
@@ -14,7 +14,7 @@ def _today():
 
 class IntakeForm(forms.Form):
     category = forms.ChoiceField(label=_("Type of dispute"))
-    region = forms.ChoiceField(label=_("Place"))
+    region = forms.ChoiceField(label=_("Place of the dispute"))
     title = forms.CharField(label=_("Title"), max_length=200, help_text=_("A short line, e.g. 楼上漏水纠纷."))
     facts = forms.CharField(label=_("Facts of the dispute"), widget=forms.Textarea(attrs={"rows": 5}), max_length=4000)
     how = forms.ChoiceField(label=_("How it came"), choices=How.choices, widget=forms.RadioSelect, initial=How.APPLICATION)
@@ -48,7 +48,7 @@ class MediatorsForm(forms.Form):
 
 class SessionForm(forms.Form):
     held_on = forms.DateField(label=_("Date"), widget=DATE, initial=_today)
-    place = forms.CharField(label=_("Place"), max_length=100, initial="社区人民调解室")
+    place = forms.CharField(label=_("Where held"), max_length=100, initial="社区人民调解室")
     attendees = forms.CharField(label=_("Attendees"), max_length=300)
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000)
 
@@ -64,7 +64,7 @@ class AgreementRecordForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for i in range(TERM_ROWS):
-            self.fields[f"term_{i}_party"] = forms.CharField(label=_("Who"), max_length=50, required=False)
+            self.fields[f"term_{i}_party"] = forms.CharField(label=_("Obliged party"), max_length=50, required=False)
             self.fields[f"term_{i}_obligation"] = forms.CharField(label=_("Does what"), max_length=300, required=False)
             self.fields[f"term_{i}_due_on"] = forms.DateField(label=_("By when"), widget=DATE, required=False)
 
@@ -100,4 +100,4 @@ class CloseForm(forms.Form):
     note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False)
 
 
-STATUS_FILTERS = [("open", _("Open")), ("closed", _("Closed")), ("all", _("All"))]
+STATUS_FILTERS = [("open", _("Open cases")), ("closed", _("Closed cases")), ("all", _("All"))]

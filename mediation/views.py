@@ -443,7 +443,7 @@ def kpi_page(request):
         units.append(f)
     # The trend: the last 12 periods of this place.
     starts = [start]
-    for _i in range(11):
+    for _i in range({Period.MONTH: 11, Period.QUARTER: 7}.get(period, 4)):
         starts.append(kpis.previous_start(period, starts[-1]))
     starts.reverse()
     trend_rows = Rollup.objects.filter(region=region, period=period, period_start__in=starts, indicator__in=["med.received", "med.closed", "med.agreed"]).values_list("period_start", "indicator", "value")
@@ -453,9 +453,9 @@ def kpi_page(request):
     chart = {
         "labels": [_label(period, s) for s in starts],
         "series": [
-            {"name": _("Received"), "data": [int(trend[s].get("med.received", 0)) for s in starts]},
-            {"name": _("Closed"), "data": [int(trend[s].get("med.closed", 0)) for s in starts]},
-            {"name": _("With agreement"), "data": [int(trend[s].get("med.agreed", 0)) for s in starts]},
+            {"name": _("Cases received"), "data": [int(trend[s].get("med.received", 0)) for s in starts]},
+            {"name": _("Cases closed"), "data": [int(trend[s].get("med.closed", 0)) for s in starts]},
+            {"name": _("Cases with agreement"), "data": [int(trend[s].get("med.agreed", 0)) for s in starts]},
         ],
     }
     params = {"region": region.pk, "period": period}
