@@ -9,9 +9,12 @@
     var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
     var layer = null;
     if (geo && geo.features && geo.features.length) {
-      layer = L.geoJSON(geo, { style: style, onEachFeature: function (f, l) {
-        if (f.properties && f.properties.name) { l.bindTooltip(f.properties.name, { sticky: true, direction: "top" }); }
-      } }).addTo(map);
+      layer = L.geoJSON(geo, { style: style, interactive: false }).addTo(map);
+      // Grid names as quiet labels at each grid's centre (taps go to the map, never to a grid).
+      layer.eachLayer(function (l) {
+        var name = l.feature && l.feature.properties && l.feature.properties.name;
+        if (name) { L.tooltip({ permanent: true, direction: "center", className: "grid-label", interactive: false }).setLatLng(l.getBounds().getCenter()).setContent(name).addTo(map); }
+      });
       map.fitBounds(layer.getBounds(), { padding: [8, 8] });
     } else {
       map.setView([31.3, 120.6], 13);
