@@ -12,18 +12,13 @@ from accounts.access import assignments
 from linli.db import prefix_q
 from regions.models import Region
 from workorders.access import AREA_ROLES
+from workorders.models import Kind
 
 from .kpis import ASCENDING, RANKABLE, STAGE_LABELS, STAGES, kpis
 from .models import RankingRule, Rollup
 
 PERIOD_LABELS = {"month": _("Month"), "quarter": _("Quarter"), "year": _("Year")}
-KIND_LABELS = {
-    "incident": _("Incident"),
-    "demand": _("Resident demand"),
-    "service": _("One-window service"),
-    "mediation": _("Mediation"),
-    "supervision": _("Supervision finding"),
-}
+KIND_LABELS = dict(Kind.choices)
 
 
 def area_paths(user) -> list[str]:
@@ -165,8 +160,9 @@ def board(user, region: Region, sp: Span, rank_by: str = "on_time_rate") -> Boar
     trend = {
         "labels": [f"{d.day}日" if sp.step == "day" else f"{d.month}月" for d in steps],
         "dates": [d.isoformat() for d in steps],
-        "received": [int(by_day.get((d, "wo.received"), 0)) for d in steps],
-        "closed": [int(by_day.get((d, "wo.closed"), 0)) for d in steps],
+        # Days still to come are gaps, not zeros.
+        "received": [int(by_day.get((d, "wo.received"), 0)) if d <= today else None for d in steps],
+        "closed": [int(by_day.get((d, "wo.closed"), 0)) if d <= today else None for d in steps],
     }
     kinds = [{"key": k, "name": str(label), "value": int(mine.get(f"wo.received.{k}", 0))} for k, label in KIND_LABELS.items()]
     stages = [{"key": s, "name": str(STAGE_LABELS[s]), "hours": figures["stage_hours"][s]} for s in STAGES]

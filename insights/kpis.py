@@ -3,8 +3,10 @@ so the stored numerators and denominators add up across the tree."""
 
 from django.utils.translation import gettext_lazy as _
 
+from workorders.models import Stage
+
 STAGES = ("file", "dispatch", "handle", "verify")
-STAGE_LABELS = {"file": _("Filing"), "dispatch": _("Dispatch"), "handle": _("Handling"), "verify": _("Verification")}
+STAGE_LABELS = dict(Stage.choices)
 
 # key: (label, kind of figure, numerator-denominator description for the ranking rule)
 RANKABLE = {

@@ -48,7 +48,7 @@ def dashboard(request, region_id=None):
                 "trend": b.trend,
                 "kinds": b.kinds,
                 "stages": b.stages,
-                "labels": {"received": _("Received"), "closed": _("Closed"), "hours": _("hours"), "empty": _("No orders in this period")},
+                "labels": {"received": _("Orders received"), "closed": _("Orders closed"), "hours": _("hours"), "empty": _("No orders in this period")},
             },
         },
     )
