@@ -293,7 +293,7 @@ def record_session(actor, case, *, held_on, place: str, attendees: str, notes: s
     _open_case(case)
     order = case.order
     if order.status not in (Status.DISPATCHED, Status.IN_PROGRESS):
-        raise Conflict("no_mediator", _("Choose a mediator before recording a session."))
+        raise Conflict("no_mediator", _("Choose a mediator first."))
     held_on = _date(held_on, "held_on", _("the date of the session"))
     _not_future(held_on, "held_on")
     if held_on < timezone.localdate(order.reported_at):
@@ -326,7 +326,7 @@ def record_agreement(actor, case, *, form: str, signed_on, text: str = "", terms
         raise Conflict("agreement_exists", _("This case already has an agreement."))
     order = case.order
     if order.status not in (Status.DISPATCHED, Status.IN_PROGRESS):
-        raise Conflict("no_mediator", _("Choose a mediator before recording a session."))
+        raise Conflict("no_mediator", _("Choose a mediator first."))
     if form not in AgreementForm.values:
         raise DomainError("form_invalid", _("Say whether the agreement is written or oral."), field="form")
     signed_on = _date(signed_on, "signed_on", _("the day of the agreement"))
@@ -483,7 +483,7 @@ def close_case(actor, case, *, outcome: str | None = None, note: str = "") -> Ca
             wo.file(actor, order)
             order.refresh_from_db()
         if order.status == Status.FILED:
-            raise Conflict("no_mediator", _("Choose a mediator before recording a session."))
+            raise Conflict("no_mediator", _("Choose a mediator first."))
         if order.status in (Status.DISPATCHED, Status.IN_PROGRESS):
             wo.handle(actor, order, note=f"{Outcome(outcome).label}: {note}")
             order.refresh_from_db()
