@@ -74,7 +74,7 @@ ACTIONS = {
     "handle": gettext_lazy("Reported as handled"),
     "verify": gettext_lazy("Passed verification"),
     "rework": gettext_lazy("Failed verification (rework)"),
-    "close": gettext_lazy("Closed"),
+    "close": gettext_lazy("Case closed"),
     "request_extension": gettext_lazy("Asked for an extension"),
     "request_suspension": gettext_lazy("Asked for a suspension"),
     "approve_extension": gettext_lazy("Extension approved"),
@@ -88,6 +88,14 @@ ACTIONS = {
     "rate": gettext_lazy("Rated by the reporter"),
     "reopen": gettext_lazy("Reopened by the reporter"),
 }
+
+
+# "Closed" is already 已撤销 (a closed place) in the shared catalogue; a closed case is 已结案.
+STATUS_TEXT = {Status.CLOSED: gettext_lazy("Case closed")}
+
+
+def status_text(status: str) -> str:
+    return str(STATUS_TEXT.get(status) or (Status(status).label if status in Status.values else status))
 
 
 def wo_view(fn):
@@ -162,6 +170,7 @@ def _rows(orders, now=None):
     now = now or timezone.now()
     for o in orders:
         o.left = time_left(o.due_at, now) if o.is_open and o.status != Status.SUSPENDED else None
+        o.status_text = status_text(o.status)
     return orders
 
 
@@ -174,7 +183,7 @@ def progress(order) -> dict:
         i = len(PROGRESS) - 1
     return {
         "percent": round(100 * (i + 1) / len(PROGRESS)),
-        "steps": [{"label": Status(s).label, "done": j <= i, "current": j == i} for j, s in enumerate(PROGRESS)],
+        "steps": [{"label": status_text(s), "done": j <= i, "current": j == i} for j, s in enumerate(PROGRESS)],
     }
 
 
@@ -317,7 +326,7 @@ def nearby_view(request):
     rows = [{
         "number": o.number,
         "title": o.title,
-        "status": Status(o.status).label,
+        "status": status_text(o.status),
         "reported_at": timezone.localtime(o.reported_at).strftime("%m-%d %H:%M"),
         "distance": o.distance,
         "url": reverse("workorders:detail", args=[o.pk]) if o.pk in visible else "",
@@ -477,6 +486,7 @@ def mine(request):
     orders = orders[:PAGE]
     for o in orders:
         o.progress = progress(o)
+        o.status_text = status_text(o.status)
     return render(request, "workorders/mine.html", {
         "orders": orders,
         "more": orders[-1].pk if more else None,
@@ -794,12 +804,13 @@ def detail(request, pk):
     transitions = list(order.transitions.select_related("actor").prefetch_related("attachments"))
     for t in transitions:
         t.label = ACTIONS.get(t.action, t.action)
-        t.from_label = Status(t.from_status).label if t.from_status in Status.values else ""
-        t.to_label = Status(t.to_status).label if t.to_status in Status.values else ""
+        t.from_label = status_text(t.from_status) if t.from_status else ""
+        t.to_label = status_text(t.to_status)
     attachments = list(order.attachments.all())
     before = [a for a in attachments if a.role in (AttachmentRole.BEFORE, AttachmentRole.MATERIAL, AttachmentRole.OTHER)]
     after = [a for a in attachments if a.role == AttachmentRole.AFTER]
     can = _actions(user, order)
+    order.status_text = status_text(order.status)
     pending = ApprovalRequest.objects.filter(order=order, status=RequestStatus.PENDING).select_related("requested_by").first()
     attrs = []
     by_code = {a.code: a for a in order.category.attributes.all()}

@@ -1,7 +1,6 @@
 """Work orders in Chromium on a phone: a resident reports with a map pick and a photo (and sees
 the nearby-duplicate hint); a grid worker settles a matter on the spot with GPS."""
 
-import io
 
 import pytest
 from PIL import Image
