@@ -10,7 +10,6 @@ not the window, is who is waited for).
 """
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import in_scope
@@ -161,7 +160,7 @@ def accept(actor, order, received, *, note: str = "", version=None) -> WorkOrder
         received = received + [m for m in notice.data["other"] if m not in received]
     text = (note or "").strip() or (str(_("Materials complete; accepted.")) if notice is None else str(_("Missing materials handed in; accepted.")))
     order = services.file(actor, order, note=text)
-    now = timezone.now()
+    now = services._now()
     deadline = sla.closing_deadline(order.category, Stage.DISPATCH, order.priority == Priority.URGENT, now)
     WorkOrder.objects.filter(pk=order.pk).update(deadline=deadline)
     order.deadline = deadline

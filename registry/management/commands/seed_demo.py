@@ -3,6 +3,7 @@
 from django.core.management import BaseCommand
 
 from registry.demo import PASSWORD, build_demo
+from workorders.demo import build_demo_orders, demo_orders_summary
 
 
 class Command(BaseCommand):
@@ -33,3 +34,4 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo city already there ({summary.seconds:.2f} s).")
         if summary.accounts:
             self.stdout.write(f"Demo accounts created: {', '.join(summary.accounts)} (password {PASSWORD}).")
+        self.stdout.write(demo_orders_summary(build_demo_orders()))
