@@ -156,7 +156,7 @@ def open311_view(methods=("GET",)):
 
     def wrap(view):
         def handler(request, *args, fmt="json", **kwargs):
-            if request.method not in methods:
+            if request.method not in methods and not (request.method == "HEAD" and "GET" in methods):
                 return _error(fmt, Open311Error(400, _("Method not allowed.")))
             try:
                 with translation.override("zh-hans"):

@@ -222,6 +222,7 @@ def test_bad_requests_are_400_with_a_clear_description_and_create_nothing(world,
 
 def test_other_methods_and_paths_answer_in_the_error_shape(world, cats, client):
     _spec_error(client.put(f"{V2}/requests.json"), 400)
+    assert client.head(f"{V2}/services.json").status_code == 200
     _spec_error(client.get(f"{V2}/requests.csv"), 404)
     _spec_error(client.get(f"{V2}/nothing.xml"), 404, "xml")
 
