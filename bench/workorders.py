@@ -197,9 +197,9 @@ def _refresh_all() -> dict:
 
 
 def refresh_bench(changed: int) -> dict:
-    """Change `changed` orders as a day of work would (the open ones among them closed, the others
-    sent back once for rework, so every one of them changes its figures), then time the
-    incremental refresh."""
+    """Change `changed` orders as a day of work would (the open ones among them closed; the others
+    flip between reworked and not, so every one of them changes its figures on every run), then
+    time the incremental refresh."""
     from django.db import connection
 
     from workorders.models import OPEN_STATUSES
@@ -223,7 +223,8 @@ def refresh_bench(changed: int) -> dict:
                    stage = CASE WHEN status IN ({open_list}) THEN '' ELSE stage END,
                    due_at = CASE WHEN status IN ({open_list}) THEN NULL ELSE due_at END,
                    overdue = CASE WHEN status IN ({open_list}) THEN false ELSE overdue END,
-                   rework_count = CASE WHEN status IN ({open_list}) THEN rework_count ELSE rework_count + 1 END,
+                   rework_count = CASE WHEN status IN ({open_list}) THEN rework_count
+                                       WHEN rework_count > 0 THEN 0 ELSE 1 END,
                    version = version + 1
                  WHERE id IN (SELECT id FROM workorders_workorder WHERE id %% %s = 0 ORDER BY id LIMIT %s)""",
             [step, changed],
@@ -329,13 +330,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_up(port: int, proc, seconds: float = 60) -> None:
+def _wait_up(port: int, proc, seconds: float = 180) -> None:
     end = time.time() + seconds
     while time.time() < end:
         if proc.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {proc.returncode}")
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=2).read()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{BARE_PATH}", timeout=5).read()
+            return
+        except urllib.error.HTTPError:  # it answers (405 to a GET): it is up
             return
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             time.sleep(0.3)
