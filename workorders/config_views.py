@@ -23,7 +23,7 @@ from regions.models import Region
 from . import config
 from .forms_config import AttributeForm, CategoryForm, NewCategoryForm, RoutingForm, SlaForm
 from .models import Category, CategoryAttribute, Kind, RoutingRule, SlaRule, Stage
-from .sla import limit_minutes
+from .sla import _minutes_per_working_day, limit_minutes
 
 
 def config_view(perm: str = "workorders.view_config"):
@@ -50,15 +50,17 @@ def _raise_access(error: DomainError):
         raise error
 
 
-def duration(minutes) -> str:
-    """120 → "2 h", 4320 → "3 d", 90 → "1 h 30 min" (the limits as people say them)."""
+def duration(minutes, working: bool = False) -> str:
+    """120 → "2 h", 4320 → "3 d", 90 → "1 h 30 min" (the limits as people say them); counted
+    in working time, 1260 → "3 working days" (a working day being the calendar's hours)."""
     if minutes is None:
         return "—"
-    d, rest = divmod(int(minutes), 24 * 60)
+    per_day = _minutes_per_working_day() if working else 24 * 60
+    d, rest = divmod(int(minutes), per_day)
     h, m = divmod(rest, 60)
     parts = []
     if d:
-        parts.append(_("%(n)s d") % {"n": d})
+        parts.append((_("%(n)s working d") if working else _("%(n)s d")) % {"n": d})
     if h:
         parts.append(_("%(n)s h") % {"n": h})
     if m or not parts:
@@ -115,12 +117,12 @@ def _sla_table(category: Category) -> list[dict]:
         in_force = next((r for r in rules if r.valid_from <= today and (r.valid_to is None or r.valid_to > today)), None)
         for r in rules:
             r.state = "future" if r.valid_from > today else ("current" if r is in_force else "past")
-            r.minutes_text = duration(r.minutes)
-            r.urgent_text = duration(r.urgent_minutes) if r.urgent_minutes else "—"
+            r.minutes_text = duration(r.minutes, category.working_hours)
+            r.urgent_text = duration(r.urgent_minutes, category.working_hours) if r.urgent_minutes else "—"
         table.append({
             "stage": stage, "label": label, "rules": rules, "inherited": in_force is None,
-            "minutes": duration(limit_minutes(category, stage, False, today)),
-            "urgent": duration(limit_minutes(category, stage, True, today)),
+            "minutes": duration(limit_minutes(category, stage, False, today), category.working_hours),
+            "urgent": duration(limit_minutes(category, stage, True, today), category.working_hours),
         })
     return table
 
@@ -152,7 +154,7 @@ def _category_page(request, category, *, form=None, sla_form=None, routing_form=
     if form is None:
         form = CategoryForm(initial=CategoryForm.initial_for(category), category=category)
     if can and sla_form is None:
-        sla_form = SlaForm()
+        sla_form = SlaForm(working=category.working_hours)
     if can and routing_form is None:
         routing_form = RoutingForm(user=user)
     if can and new_form is None and category.is_group:
@@ -262,7 +264,7 @@ def attribute_delete(request, pk):
 @require_POST
 def sla_add(request, pk):
     category = _category(pk)
-    form = SlaForm(request.POST)
+    form = SlaForm(request.POST, working=category.working_hours)
     if form.is_valid():
         try:
             rule = config.add_sla_rule(request.user, category, **form.cleaned_data)

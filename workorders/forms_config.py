@@ -11,6 +11,7 @@ from regions.models import Level, Region
 from registry.forms import ServiceForm
 
 from .models import Category, Datatype, HandlerLevel, Stage
+from .sla import _minutes_per_working_day
 
 
 class CategoryForm(ServiceForm):
@@ -82,9 +83,11 @@ class SlaForm(ServiceForm):
     urgent_minutes = forms.CharField(label=_("Urgent limit (minutes)"), required=False, widget=forms.NumberInput(attrs={"min": 1}))
     valid_from = forms.CharField(label=_("Valid from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, working: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["valid_from"].initial = timezone.localdate().isoformat()
+        if working:
+            self.fields["minutes"].help_text = _("Working minutes: a working day is %(n)s minutes.") % {"n": _minutes_per_working_day()}
 
 
 def routing_places(user) -> list[tuple[str, str]]:

@@ -206,7 +206,7 @@ def resident_search(request):
     """htmx: residents of the user's area matching a name, pinyin, ID number or phone."""
     q = (request.GET.get("who") or "").strip()
     rows = []
-    if len(q) >= 2:
+    if q:
         rows = registry_search.search_residents(request.user, q, limit=8).rows
     return render(request, "workorders/window/_residents.html", {"rows": rows, "q": q})
 
