@@ -141,3 +141,26 @@ def test_the_list_highlights_overdue_follow_ups(med, login):
     FollowUp.objects.filter(case=case).update(due_on=timezone.localdate() - dt.timedelta(days=3))
     html = login(med.community1).get("/mediation/").content.decode()
     assert 'class="overdue"' in html
+
+
+def test_every_case_route_answers_404_to_the_sibling_grid(med, login):
+    case = med.take_in(region=med.grid2)
+    services.assign_mediators(med.community1, case, mediators=[med.mediator])
+    services.record_agreement(med.mediator, case, form="written", signed_on=timezone.localdate(), text="和解")
+    fu = case.follow_ups.first()
+    client = login(med.grid1_user)
+    from mediation.urls import urlpatterns
+
+    checked = 0
+    for p in urlpatterns:
+        route = str(p.pattern)
+        if "<int:pk>" not in route:
+            continue
+        url = "/mediation/" + route.replace("<int:pk>", str(fu.pk if route.startswith("follow-ups") else case.pk))
+        for method in (client.get, client.post):
+            r = method(url)
+            assert r.status_code in (404, 405), (url, r.status_code)
+        checked += 1
+    assert checked == 10
+    html = client.get("/mediation/", {"status": "all"}).content.decode()
+    assert case.order.title not in html and f"/mediation/{case.pk}/" not in html
