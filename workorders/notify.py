@@ -29,6 +29,12 @@ def backend():
     return import_string(getattr(settings, "LINLI_MESSAGE_BACKEND", "workorders.notify.LogMessageBackend"))()
 
 
+# The notices worth an email or SMS as well as the bell: work handed to someone, must-attend
+# calls, deadlines and supervision, rework, and the reporter's closed case. A new report rings
+# only the desk's bell (a busy desk would otherwise get a message per report).
+COPY_VERBS = {"dispatched", "assigned", "escalated", "must_attend", "due_soon", "supervise", "rework", "closed"}
+
+
 def send(users, order, verb: str, text, params: dict | None = None) -> list[Notification]:
     """Notify each user once (duplicates and None dropped). `text` is a lazy string, rendered in
     Chinese for the stored row (the UI language of the platform's users)."""
@@ -45,7 +51,7 @@ def send(users, order, verb: str, text, params: dict | None = None) -> list[Noti
     rows = Notification.objects.bulk_create(
         [Notification(user=u, order=order, verb=verb, text=rendered, at=now) for u in recipients]
     )
-    if getattr(settings, "LINLI_NOTIFY_COPIES", True):
+    if verb in COPY_VERBS and getattr(settings, "LINLI_NOTIFY_COPIES", True):
         ids = [u.pk for u in recipients]
         order_id = order.pk if order is not None else None
         transaction.on_commit(lambda: _deliver_later(ids, order_id, verb, rendered))

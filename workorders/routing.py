@@ -7,7 +7,8 @@ from linli.errors import DomainError
 from regions import services as region_services
 from regions.models import Level, Region
 
-from .models import Category, HandlerLevel, RoutingRule
+from . import rulecache
+from .models import Category, HandlerLevel
 
 
 def place_of_point(lat: float, lng: float) -> Region:
@@ -28,30 +29,28 @@ def place_of_point(lat: float, lng: float) -> Region:
     return grid
 
 
-def rule_for(category: Category, region: Region) -> RoutingRule | None:
-    """The most specific rule: the category's (or its nearest ancestor's) rule whose region
-    contains the place, the deepest region first; a rule without a region applies everywhere."""
-    node = category
-    for _depth in range(10):
+def rule_for(category: Category, region: Region) -> tuple[str, int, str] | None:
+    """The most specific rule (region_path, level, department): the category's (or its nearest
+    ancestor's) rule whose region contains the place, the deepest region first; a rule without
+    a region applies everywhere."""
+    table = rulecache.rules()["routing"]
+    for node in rulecache.lineage(category.pk):
         best = None
-        for rule in RoutingRule.objects.filter(category_id=node.pk):
-            if rule.region_path and not region.path.startswith(rule.region_path):
+        for rule in table.get(node, ()):
+            if rule[0] and not region.path.startswith(rule[0]):
                 continue
-            if best is None or len(rule.region_path) > len(best.region_path):
+            if best is None or len(rule[0]) > len(best[0]):
                 best = rule
         if best is not None:
             return best
-        if not node.parent_id:
-            return None
-        node = node.parent
     return None
 
 
 def handler_for(category: Category, region: Region) -> tuple[Region, str]:
     """(unit, department) that dispatches and handles this category in this place."""
     rule = rule_for(category, region)
-    level = rule.level if rule else HandlerLevel.COMMUNITY
-    department = rule.department if rule else ""
+    level = rule[1] if rule else HandlerLevel.COMMUNITY
+    department = rule[2] if rule else ""
     return unit_at_level(region, level), department
 
 

@@ -12,7 +12,8 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from .models import Category, Holiday, SlaRule, Stage
+from . import rulecache
+from .models import Category, Stage
 
 # Taiyuan's figures (DOMAIN.md) for filing, dispatch and verification; two days to handle.
 DEFAULT_MINUTES = {
@@ -36,19 +37,11 @@ REMAINING = {
 def limit_minutes(category: Category, stage: str, urgent: bool, on: dt.date | None = None) -> int:
     """The limit in force for a stage on a day (the category's own rule, else its parent's...)."""
     on = on or timezone.localdate()
-    node = category
-    seen = 0
-    while node is not None and seen < 10:
-        rules = [
-            r
-            for r in SlaRule.objects.filter(category_id=node.pk, stage=stage, valid_from__lte=on).order_by("-valid_from")
-            if r.valid_to is None or r.valid_to > on
-        ]
-        if rules:
-            rule = rules[0]
-            return (rule.urgent_minutes or rule.minutes) if urgent else rule.minutes
-        node = node.parent if node.parent_id else None
-        seen += 1
+    table = rulecache.rules()["sla"]
+    for node in rulecache.lineage(category.pk):
+        for valid_from, valid_to, minutes, urgent_minutes in table.get((node, stage), ()):
+            if valid_from <= on and (valid_to is None or valid_to > on):
+                return (urgent_minutes or minutes) if urgent else minutes
     normal, fast = DEFAULT_MINUTES[stage]
     return fast if urgent else normal
 
@@ -66,7 +59,7 @@ class Calendar:
 
     def __init__(self):
         self.spans = _work_hours()
-        self.exceptions = {h.date: h.working for h in Holiday.objects.all()}
+        self.exceptions = rulecache.rules()["holidays"]
 
     def is_working_day(self, day: dt.date) -> bool:
         if day in self.exceptions:

@@ -177,3 +177,17 @@ def test_the_reporter_can_reopen_within_seven_days_only(world, cats):
     WorkOrder.objects.filter(pk=order.pk).update(closed_at=timezone.now() - dt.timedelta(days=2))
     order = wo.reopen(world.resident1, order, reason="又堆起来了")
     assert order.status == Status.FILED and order.rework_count == 1
+
+
+def test_a_dispatched_handler_gets_the_bell_an_email_and_a_text_message(world, cats, caplog, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    world.grid1_user.email = "grid1@example.org"
+    world.grid1_user.save()
+    order = _report(world, cats)
+    wo.file(world.community1, order)
+    with caplog.at_level("INFO", logger="linli.messages"), django_capture_on_commit_callbacks(execute=True):
+        wo.dispatch(world.community1, order, assignee=world.grid1_user)
+    assert Notification.objects.filter(user=world.grid1_user, verb="dispatched", read_at__isnull=True).exists()
+    assert [m.to for m in mail.outbox] == [["grid1@example.org"]] and order.number in mail.outbox[0].subject
+    assert any("sms to grid1" in r.getMessage() for r in caplog.records)
