@@ -30,6 +30,18 @@ class IntakeForm(forms.Form):
         self.fields["region"].choices = [(r.pk, r.label) for r in regions]
 
 
+class OpenCaseForm(forms.Form):
+    """A case for a mediation work order that came in by another channel (portal, hotline...)."""
+
+    facts = forms.CharField(label=_("Facts of the dispute"), widget=forms.Textarea(attrs={"rows": 5}), max_length=4000)
+    how = forms.ChoiceField(label=_("How it came"), choices=How.choices, widget=forms.RadioSelect, initial=How.APPLICATION)
+    referred_by = forms.CharField(label=_("Referred by"), max_length=100, required=False, help_text=_("Only for a referred case: the unit that referred it."))
+    applicant = forms.CharField(label=_("Applicant's name"), max_length=50)
+    applicant_phone = forms.CharField(label=_("Applicant's phone"), max_length=20, required=False)
+    respondent = forms.CharField(label=_("Respondent's name"), max_length=50, required=False)
+    respondent_phone = forms.CharField(label=_("Respondent's phone"), max_length=20, required=False)
+
+
 class PartyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=50)
     role = forms.ChoiceField(label=_("Role"), choices=PartyRole.choices)

@@ -23,6 +23,18 @@ COURT_WINDOW_DAYS = 30
 DEFAULT_FOLLOW_UP_DAYS = 30
 
 
+# How the mediation steps read on the work order's timeline (Transition.action → label).
+TIMELINE_LABELS = {
+    "mediation_open": _("Mediation case opened"),
+    "mediation_party": _("Party added"),
+    "mediation_mediators": _("Mediators chosen"),
+    "mediation_session": _("Mediation session"),
+    "mediation_follow_up": _("Follow-up visit"),
+    "mediation_court_applied": _("Court confirmation applied for"),
+    "mediation_court_result": _("Court's decision"),
+}
+
+
 class How(models.TextChoices):
     APPLICATION = "application", _("Application by a party")
     INITIATIVE = "initiative", _("Own initiative")

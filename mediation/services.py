@@ -214,6 +214,20 @@ def take_in(
     return case
 
 
+@transaction.atomic
+def open_case_with_parties(actor, order, *, facts: str, how: str = How.APPLICATION, referred_by: str = "", parties=()) -> Case:
+    """The case of a mediation order that came in by another channel, with its first parties."""
+    parties = [p for p in parties if pii.clean_text(p.get("name"))]
+    if not parties:
+        raise DomainError("party_required", _("Name at least one party."), field="parties")
+    for p in parties:
+        _party_fields(actor, p)
+    case = open_case(actor, order, facts=facts, how=how, referred_by=referred_by)
+    for p in parties:
+        _add_party(case, _party_fields(actor, p))
+    return case
+
+
 def _party_fields(actor, data: dict) -> dict:
     name = _text(data.get("name"), "name", _("the name"), 50)
     role = data.get("role") or PartyRole.APPLICANT

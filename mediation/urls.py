@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.case_list, name="case_list"),
     path("new/", views.case_new, name="case_new"),
     path("kpis/", views.kpi_page, name="kpis"),
+    path("orders/<int:order_pk>/open/", views.case_open, name="case_open"),
     path("<int:pk>/", views.case_detail, name="case_detail"),
     path("<int:pk>/parties/", views.case_party, name="case_party"),
     path("<int:pk>/mediators/", views.case_mediators, name="case_mediators"),

@@ -38,6 +38,7 @@ from .forms import (
     FollowUpForm,
     IntakeForm,
     MediatorsForm,
+    OpenCaseForm,
     PartyForm,
     SessionForm,
 )
@@ -117,8 +118,48 @@ def case_list(request):
         "next_url": "?" + urlencode({**params, "after": rows[-1].pk}) if more else "",
         "first_url": "?" + urlencode(params) if after else "",
         "due": due,
+        "waiting": list(_waiting_orders(request.user)[:20]) if access.is_staff(request.user) else [],
         "may_take_in": access.is_staff(request.user),
     })
+
+
+def _waiting_orders(user):
+    """Mediation work orders of the area that came in by another channel and have no case yet."""
+    return (
+        wo_access.orders(user)
+        .filter(kind=Kind.MEDIATION, mediation__isnull=True)
+        .exclude(status__in=ENDED_STATUSES)
+        .order_by("-pk")
+    )
+
+
+@mediation_view
+def case_open(request, order_pk):
+    """Open the case of a waiting mediation order."""
+    user = request.user
+    if not access.is_staff(user):
+        raise PermissionDenied
+    order = _waiting_orders(user).filter(pk=_int(order_pk)).first()
+    if order is None:
+        raise Http404
+    initial = {"facts": order.description or order.title, "applicant": order.reporter_name}
+    if order.reporter_phone_enc:
+        initial["applicant_phone"] = order.reporter_phone()
+    form = OpenCaseForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        resident = order.resident if order.resident_id and in_scope(user, order.resident.region_path) else None
+        parties = [{"name": d["applicant"], "role": "applicant", "phone": d["applicant_phone"], "resident": resident}]
+        if d["respondent"]:
+            parties.append({"name": d["respondent"], "role": "respondent", "phone": d["respondent_phone"]})
+        try:
+            case = services.open_case_with_parties(user, order, facts=d["facts"], how=d["how"], referred_by=d["referred_by"], parties=parties)
+        except DomainError as e:
+            _form_error(form, e, {"phone": "applicant_phone", "name": "applicant", "parties": "applicant"})
+        else:
+            messages.success(request, _("Case %(number)s opened.") % {"number": order.number})
+            return redirect("mediation:case_detail", case.pk)
+    return render(request, "mediation/case_open.html", {"form": form, "order": order})
 
 
 # ---------------------------------------------------------------- intake

@@ -164,3 +164,24 @@ def test_every_case_route_answers_404_to_the_sibling_grid(med, login):
     assert checked == 10
     html = client.get("/mediation/", {"status": "all"}).content.decode()
     assert case.order.title not in html and f"/mediation/{case.pk}/" not in html
+
+
+def test_a_request_from_the_portal_waits_for_its_case_and_gets_one(med, login):
+    from workorders import services as wo
+
+    order = wo.report(med.resident1, category=med.family, title="子女探视纠纷", description="离婚后探视安排有争执。", reporter_phone="13800009999")
+    desk = login(med.community1)
+    html = desk.get("/mediation/").content.decode()
+    assert f"/mediation/orders/{order.pk}/open/" in html
+    form = desk.get(f"/mediation/orders/{order.pk}/open/")
+    assert form.context["form"].initial["applicant_phone"] == "13800009999"
+    r = desk.post(f"/mediation/orders/{order.pk}/open/", {
+        "facts": "离婚后探视安排有争执。", "how": "application", "applicant": "周杰", "applicant_phone": "13800009999",
+        "respondent": "某某", "respondent_phone": "",
+    })
+    case = Case.objects.get(order=order)
+    assert r.status_code == 302 and case.parties.count() == 2
+    assert case.parties.first().resident == med.g1.residents[2]
+    assert f"/mediation/orders/{order.pk}/open/" not in desk.get("/mediation/").content.decode()
+    # the sibling community's worker neither sees it waiting nor opens it
+    assert login(med.worker2).get(f"/mediation/orders/{order.pk}/open/").status_code == 404
