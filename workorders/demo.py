@@ -27,8 +27,8 @@ from accounts.models import Role, RoleAssignment, User
 from regions.models import Level, Region
 from registry.models import Resident
 
-from . import routing, services, sla, window
-from .models import Category, Kind, RequestKind, RoutingRule, SlaRule, Source, Status, WorkOrder
+from . import routing, services, window
+from .models import Category, Kind, RequestKind, Source, Status, WorkOrder
 from .seed import seed_categories
 
 DEMO_CLIENT = "demo"
@@ -109,46 +109,13 @@ class _Users(list):
 
 @contextmanager
 def _moving_clock():
-    """The services on a clock the generator moves. Rules do not change while it runs, so the
-    SLA, calendar and routing look-ups are remembered instead of read for every step."""
+    """The services on a clock the generator moves; the units and role holders they look up
+    are remembered instead of read for every step."""
     clock = Clock()
-    saved = (services._now, sla.limit_minutes, sla.Calendar, routing.rule_for, routing.unit_at_level,
-             getattr(settings, "LINLI_NOTIFY_COPIES", True))
-    unit_at_level, calendar = saved[4], sla.Calendar()
-    parents = dict(Category.objects.values_list("pk", "parent_id"))
-    sla_rules: dict = {}
-    for r in SlaRule.objects.order_by("-valid_from"):
-        sla_rules.setdefault((r.category_id, r.stage), []).append(r)
-    rules, units = {}, {}
-
-    def cached_limit(category, stage, urgent, on=None):
-        """sla.limit_minutes over the rules read once."""
-        on = on or timezone.localdate()
-        node = category.pk
-        while node is not None:
-            for r in sla_rules.get((node, stage), ()):
-                if r.valid_from <= on and (r.valid_to is None or r.valid_to > on):
-                    return (r.urgent_minutes or r.minutes) if urgent else r.minutes
-            node = parents.get(node)
-        normal, fast = sla.DEFAULT_MINUTES[stage]
-        return fast if urgent else normal
-
-    routes: dict = {}
-    for r in RoutingRule.objects.all():
-        routes.setdefault(r.category_id, []).append(r)
-
-    def cached_rule(category, region):
-        """routing.rule_for over the rules read once."""
-        key = (category.pk, region.path)
-        if key not in rules:
-            node, best = category.pk, None
-            while node is not None and best is None:
-                for r in routes.get(node, ()):
-                    if (not r.region_path or region.path.startswith(r.region_path)) and (best is None or len(r.region_path) > len(best.region_path)):
-                        best = r
-                node = parents.get(node)
-            rules[key] = best
-        return rules[key]
+    # SLA limits, routing rules and the calendar are read once per process (rulecache).
+    saved = (services._now, routing.unit_at_level, getattr(settings, "LINLI_NOTIFY_COPIES", True))
+    unit_at_level = saved[1]
+    units: dict = {}
 
     def cached_unit(region, level):
         key = (region.path, level)
@@ -174,12 +141,12 @@ def _moving_clock():
     services._notify = recent_notify
     services._users_with = cached_users_with
     services._now = clock
-    sla.limit_minutes, sla.Calendar, routing.rule_for, routing.unit_at_level = cached_limit, (lambda: calendar), cached_rule, cached_unit
+    routing.unit_at_level = cached_unit
     settings.LINLI_NOTIFY_COPIES = False  # no e-mail/SMS copies of demo notifications
     try:
         yield clock
     finally:
-        services._now, sla.limit_minutes, sla.Calendar, routing.rule_for, routing.unit_at_level, settings.LINLI_NOTIFY_COPIES = saved
+        services._now, routing.unit_at_level, settings.LINLI_NOTIFY_COPIES = saved
         services._notify, services._users_with = saved_notify, users_with
 
 
