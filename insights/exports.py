@@ -21,7 +21,7 @@ def _value(key, v):
 def write_board(b: Board, path: str) -> str:
     f = b.figures
     wb = StreamingWorkbook(path)
-    sheet = wb.add_sheet(_("Figures"), [_("Indicator"), _("Value"), _("Unit below")], [28, 14, 10])
+    sheet = wb.add_sheet(_("Figures"), [_("Indicator"), _("Value"), _("Unit of measure")], [28, 14, 10])
     sheet.write_row([_("Figures for"), b.region.name, ""])
     sheet.write_row([_("Period"), b.span.label, ""])
     sheet.write_row([_("Orders received"), f["received"], _("orders")])
