@@ -352,7 +352,7 @@ def _search(request, fmt):
     if q.get("service_request_id", "").strip():
         numbers = _list(q["service_request_id"])[:MAX_PAGE_SIZE]
         pks = [WorkOrder.pk_from_number(n) for n in numbers]
-        found = {o.number: o for o in qs.filter(pk__in=[p for p in pks if p is not None])}
+        found = {o.number: o for o in qs.filter(pk__in=[p for p in pks if p is not None and p < 2**63])}
         return _render_requests(request, fmt, [found[n] for n in numbers if n in found])
     if q.get("service_code", "").strip():
         ids = []

@@ -15,7 +15,7 @@ import json
 import re
 import threading
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 from django.db import transaction
@@ -853,7 +853,7 @@ class NotificationQuery(Schema):
 
 
 class MarkReadIn(Schema):
-    ids: list[int] | None = Field(None, description="Leave out to mark every notification read.")
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(None, description="Leave out to mark every notification read.")
 
 
 @router.get("/notifications", response={200: NotificationPage, **errors()}, summary="My notifications, newest first")

@@ -295,7 +295,7 @@ def test_requests_filter_by_id_code_and_dates(world, cats, client):
     a = _report(world, cats)
     b = _report(world, cats, category=cats["dispute"], attributes={})
     c = _report(world, cats)
-    ids = ",".join([c.number, a.number, "209901019999999"])
+    ids = ",".join([c.number, a.number, "209901019999999", "20990101" + "9" * 30])
     assert [r["service_request_id"] for r in _json(client.get(f"{V2}/requests.json", {"service_request_id": ids}))] == [c.number, a.number]
     by_code = _json(client.get(f"{V2}/requests.json", {"service_code": "order.dispute"}))
     assert [r["service_request_id"] for r in by_code] == [b.number]
@@ -345,6 +345,7 @@ def test_one_request_and_unknown_ones(world, cats, client, fmt):
     _spec_error(client.get(f"{V2}/requests/209901019999999.{fmt}"), 404, fmt)
     _spec_error(client.get(f"{V2}/requests/19990101{order.pk:07d}.{fmt}"), 404, fmt)  # right id, wrong day
     _spec_error(client.get(f"{V2}/requests/abc.{fmt}"), 404, fmt)
+    _spec_error(client.get(f"{V2}/requests/20990101{'9' * 30}.{fmt}"), 404, fmt)
 
 
 def test_mediation_cases_are_not_published(world, cats, client):

@@ -324,6 +324,7 @@ def test_my_notifications_and_marking_them_read(world, cats, bearer):
     assert body["unread"] == 1 and body["items"][0]["order_id"] == order.pk
     assert _post(api, "/notifications/read", {"ids": [body["items"][0]["id"]]}).json() == {"marked": 1}
     assert api.get(BASE + "/notifications", {"unread": "true"}).json()["items"] == []
+    assert _post(api, "/notifications/read", {"ids": [10**30]}).status_code == 422
     # someone else's notifications are not marked
     assert _post(bearer(world.grid1_user), "/notifications/read").json() == {"marked": 0}
     assert Notification.objects.filter(read_at__isnull=True).count() == Notification.objects.exclude(user=world.community1).count()
