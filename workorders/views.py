@@ -236,11 +236,9 @@ def _grid_of(user) -> Region | None:
 
 
 def _check_one_video(files):
+    """Photos, or one short video on its own (each file checked by its content)."""
     kinds = [uploads.check(f) for f in files]
-    videos = [k for k in kinds if k.startswith("video/")]
-    if videos and len(kinds) > 1 and len(videos) == len(kinds) and len(videos) > 1:
-        raise DomainError("one_video", gettext_lazy("Attach photos or one short video."), field="files")
-    if len(videos) > 1:
+    if any(k.startswith("video/") for k in kinds) and len(kinds) > 1:
         raise DomainError("one_video", gettext_lazy("Attach photos or one short video."), field="files")
 
 

@@ -198,3 +198,16 @@ def test_my_reports_show_progress_and_only_my_own(world, cats, login):
     wo.report(world.grid1_user, category=cats["dispute"], source=Source.GRID, region=world.grid1, title="别人的")
     html = login(world.resident1).get(reverse("workorders:mine")).content.decode()
     assert mine.number in html and "别人的" not in html and 'role="progressbar"' in html
+
+
+def test_a_video_goes_alone_not_with_photos(world, cats, login):
+    video = SimpleUploadedFile("v.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64, content_type="video/mp4")
+    r = login(world.resident1).post(reverse("workorders:report"), {
+        "category": cats["dispute"].pk, "lat": "31.305", "lng": "120.605", "files": [video, jpeg()],
+    })
+    assert r.status_code == 200 and "form-errors" in r.content.decode()
+    assert not WorkOrder.objects.exists()
+    video.seek(0)
+    login(world.resident1).post(reverse("workorders:report"), {"category": cats["dispute"].pk, "lat": "31.305", "lng": "120.605", "files": [video]})
+    order = WorkOrder.objects.get()
+    assert order.attachments.get().content_type == "video/mp4"
