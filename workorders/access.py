@@ -79,7 +79,16 @@ def is_handler(user, order: WorkOrder) -> bool:
         return True
     if not order.assignee_id and not order.department and has_area_role(user, {Role.GRID_WORKER}, order.handler_region_path):
         return True
+    if order.kind == "mediation" and _is_mediator(user, order):
+        return True
     return is_dispatcher(user, order)
+
+
+def _is_mediator(user, order: WorkOrder) -> bool:
+    """Every mediator named on a mediation case handles it, not only the assignee."""
+    from mediation.models import Case
+
+    return Case.objects.filter(order_id=order.pk, mediators=user).exists()
 
 
 def is_verifier(user, order: WorkOrder) -> bool:

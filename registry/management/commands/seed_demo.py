@@ -2,6 +2,7 @@
 
 from django.core.management import BaseCommand
 
+from mediation.demo import build_demo_cases
 from registry.demo import PASSWORD, build_demo
 from workorders.demo import build_demo_orders, demo_orders_summary
 
@@ -35,3 +36,6 @@ class Command(BaseCommand):
         if summary.accounts:
             self.stdout.write(f"Demo accounts created: {', '.join(summary.accounts)} (password {PASSWORD}).")
         self.stdout.write(demo_orders_summary(build_demo_orders()))
+        cases = build_demo_cases()
+        if cases:
+            self.stdout.write(f"Demo mediation cases: {cases}.")
