@@ -9,14 +9,28 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from mediation.models import Case, FollowUp
 from regions.models import Region
 from registry.models import Building, House, Household, ImportJob, Organization, Resident
+from workorders.models import Attachment, Category, Notification, WorkOrder
 
-SKIP_PREFIXES = ("admin/", "api/", "i18n/", "static/", "media/")
+# Open311 is the public facade (no personal data, its own compliance tests).
+SKIP_PREFIXES = ("admin/", "api/", "i18n/", "static/", "media/", "open311/")
 # Fixed documents with example rows (the import template's 张三 is an example, not a row).
 SKIP_URLS = ("registry/import/template.xlsx",)
 # URL names whose kwargs are not ids of scoped rows.
+class WaitingDispute:
+    """A mediation work order with no case yet (the route that opens its case)."""
+
+
 MODEL_BY_WORD = [
+    ("order_pk", WaitingDispute),
+    ("follow", FollowUp),
+    ("mediation", Case),
+    ("notification", Notification),
+    ("config", Category),
+    ("order", WorkOrder),
+    ("att", Attachment),
     ("household", Household),
     ("house", House),
     ("building", Building),
@@ -33,7 +47,9 @@ MODEL_BY_WORD = [
 
 
 # Kwargs that are not ids: a valid value so the route reaches its scope check.
-FIXED_KWARGS = {"code": "elderly", "field": "id_number", "kind": "move_out"}
+FIXED_KWARGS = {"code": "elderly", "field": "id_number", "kind": "move_out", "action": "file", "which": "board"}
+# The same, for one route.
+FIXED_BY_ROUTE = {"workorders:window_new": {"code": "svc.residence_proof"}}
 
 
 def _walk(patterns, prefix="", namespace=""):
@@ -51,7 +67,7 @@ def web_routes():
 
 def grid_secrets(g):
     """Strings that only that grid's pages could show."""
-    out = set()
+    out = set(getattr(g, "order_secrets", ()))
     for r in g.residents:
         out |= {r.name, r.id_number_masked, r.reveal_id_number()}
         if r.phone_masked:
@@ -90,6 +106,13 @@ def _model_for(name_or_path: str, kwarg: str):
 
 def _other_ids(world, other_grid, other_g):
     return {
+        WorkOrder: getattr(other_g, "order_id", None),
+        WaitingDispute: getattr(other_g, "dispute_order_id", None),
+        Attachment: getattr(other_g, "attachment_id", None),
+        Notification: getattr(other_g, "notification_id", None),
+        Case: getattr(other_g, "case_id", None),
+        FollowUp: getattr(other_g, "follow_up_id", None),
+        Category: Category.objects.values_list("pk", flat=True).first(),
         Region: other_grid.pk,
         Resident: other_g.residents[0].pk,
         Household: other_g.households[0].pk,
@@ -107,6 +130,8 @@ def _fill(pattern: str, ids: dict, name: str):
     def sub(m):
         kwarg = m.group("kw")
         model = _model_for(name, kwarg) if kwarg in ("pk", "id") else (_model_for(kwarg, kwarg) or _model_for(name, kwarg))
+        if kwarg in FIXED_BY_ROUTE.get(name, {}):
+            return FIXED_BY_ROUTE[name][kwarg]
         if kwarg in FIXED_KWARGS:
             return FIXED_KWARGS[kwarg]
         if model is None or ids.get(model) is None:
@@ -139,6 +164,48 @@ def _make_import_jobs(world):
         g.import_job_id = job.pk
 
 
+def _make_work(world):
+    """In each grid: a work order with a photo, handed to the grid's worker (who is notified),
+    a one-window application, and a mediation case with an agreement and a follow-up."""
+    import datetime as dt
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from mediation import services as med
+    from workorders import services as wo
+    from workorders.models import Kind
+    from workorders.seed import seed_categories
+
+    seed_categories()
+    litter = Category.objects.get(code="env.litter")
+    service = Category.objects.get(code=FIXED_BY_ROUTE["workorders:window_new"]["code"])
+    dispute = Category.objects.filter(kind=Kind.MEDIATION, is_group=False).first()
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    for g, grid, user in ((world.g1, world.grid1, world.grid1_user), (world.g2, world.grid2, world.grid2_user)):
+        tag = f"{grid.name}走访发现"
+        photo = SimpleUploadedFile("p.png", png, content_type="image/png")
+        order = wo.report(user, category=litter, source="grid", region=grid, title=f"{tag}楼道堆物", description=f"{tag}三楼楼道堆满纸箱", files=[photo],
+                           attributes={"amount": "small"})
+        wo.file(world.community1, order)
+        wo.dispatch(world.community1, order, assignee=user)
+        app = wo.report(world.community1, category=service, source="window", region=grid, title=f"{tag}居住证明申请",
+                        reporter_name=g.residents[0].name, attributes={"purpose": "入学"})
+        case = med.take_in(world.community1, category=dispute, region=grid, title=f"{tag}漏水纠纷", facts=f"{tag}楼上漏水",
+                           parties=[{"name": f"{tag}当事人甲", "role": "applicant"}])
+        med.assign_mediators(world.community1, case, mediators=[user])
+        med.record_agreement(user, case, form="written", signed_on=timezone.localdate(), text="赔偿维修费",
+                             terms=[{"party": f"{tag}当事人甲", "obligation": "维修", "due_on": timezone.localdate() + dt.timedelta(days=10)}])
+        g.order_id, g.attachment_id = order.pk, order.attachments.first().pk
+        g.notification_id = Notification.objects.filter(user=user).first().pk
+        g.case_id, g.follow_up_id = case.pk, case.follow_ups.first().pk
+        g.order_secrets = {f"{tag}楼道堆物", f"{tag}三楼楼道堆满纸箱", f"{tag}居住证明申请", f"{tag}漏水纠纷", f"{tag}当事人甲"}
+        waiting = wo.report(user, category=dispute, source="grid", region=grid, title=f"{tag}噪音纠纷", description=f"{tag}楼上装修噪音")
+        g.dispute_order_id = waiting.pk
+        g.order_secrets |= {f"{tag}噪音纠纷", f"{tag}楼上装修噪音"}
+        assert app.pk
+
+
 PAIRS = [("grid1_user", "grid2", "g2", "g1"), ("grid2_user", "grid1", "g1", "g2")]
 
 
@@ -146,6 +213,7 @@ PAIRS = [("grid1_user", "grid2", "g2", "g1"), ("grid2_user", "grid1", "g1", "g2"
 def test_no_web_page_shows_the_sibling_grids_rows(world, client, settings, tmp_path, user_attr, other_grid_attr, other_attr, own_attr):
     settings.MEDIA_ROOT = tmp_path
     _make_import_jobs(world)
+    _make_work(world)
     user = getattr(world, user_attr)
     other_g, own_g, other_grid = getattr(world, other_attr), getattr(world, own_attr), getattr(world, other_grid_attr)
     client.force_login(user)
@@ -194,6 +262,7 @@ def test_no_api_route_shows_the_sibling_grids_rows(world, client, settings, tmp_
 
     settings.MEDIA_ROOT = tmp_path
     _make_import_jobs(world)
+    _make_work(world)
     user = getattr(world, user_attr)
     other_g, other_grid = getattr(world, other_attr), getattr(world, other_grid_attr)
     token = client.post("/api/auth/token", {"username": user.username, "password": "linli-demo"}, content_type="application/json").json()["token"]
