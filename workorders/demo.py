@@ -202,6 +202,7 @@ class Generator:
         for pk, name, region_id in people.order_by("pk")[:20000]:
             self.residents.setdefault(region_id, []).append((pk, name))
         self.counts: dict[str, int] = {}
+        self.street1_path = RoleAssignment.objects.filter(user__username="street1").values_list("region_path", flat=True).first()
         r1 = users.get("resident1")
         self.resident1_grid = Resident.objects.filter(pk=r1.resident_id).values_list("region_id", flat=True).first() if r1 and r1.resident_id else None
 
@@ -217,14 +218,9 @@ class Generator:
             return self.community_worker.get(order.handler_region_path[: Region.steplen * Level.COMMUNITY])
         if level == Level.COMMUNITY:
             return self.community_worker.get(order.handler_region_path)
-        if level == Level.STREET and self.users.get("street1") and order.handler_region_path.startswith(self._street1_path()):
+        if level == Level.STREET and self.street1_path and order.handler_region_path.startswith(self.street1_path):
             return self.users["street1"]
         return None  # the system stands in for other streets' desks
-
-    def _street1_path(self) -> str:
-        ra = RoleAssignment.objects.filter(user=self.users.get("street1")).first() if self.users.get("street1") else None
-        self._s1 = getattr(self, "_s1", None) or (ra.region_path if ra else "-")
-        return self._s1
 
     def department_user(self, order: WorkOrder) -> User | None:
         district = order.region_path[: Region.steplen * Level.DISTRICT]
