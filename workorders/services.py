@@ -58,7 +58,12 @@ def _lock(order, version: int | None) -> WorkOrder:
     """The order, locked for this transaction; a stale `version` is a conflict."""
     pk = order.pk if isinstance(order, WorkOrder) else order
     try:
-        locked = WorkOrder.objects.select_for_update().select_related("category", "handler_region", "region").get(pk=pk)
+        locked = (
+            WorkOrder.objects.select_for_update(of=("self",))
+            .select_related("category", "handler_region", "region")
+            .defer("region__boundary", "handler_region__boundary")
+            .get(pk=pk)
+        )
     except (WorkOrder.DoesNotExist, ValueError, TypeError):
         raise DomainError("not_found", _("Not found, or outside your area."), status=404)
     if version is not None and int(version) != locked.version:
