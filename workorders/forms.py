@@ -24,17 +24,19 @@ BOARD_STATUSES = [
 ]
 
 
-def category_groups(kinds=REPORT_KINDS, *, settle_only: bool = False) -> list[tuple[str, list[Category]]]:
-    """Leaf categories of the given kinds, grouped under their parent's name (for <optgroup>)."""
-    cats = list(Category.objects.filter(active=True, kind__in=kinds).select_related("parent").order_by("sort", "code"))
-    groups: dict[str, list[Category]] = {}
-    for c in cats:
-        if c.is_group:
+def category_groups(kinds=REPORT_KINDS, *, settle_only: bool = False) -> list[tuple[str, list[dict]]]:
+    """Leaf categories of the given kinds ({pk, name}), grouped under their parent's name (for
+    <optgroup>). Plain dicts: the select renders every category on every page load."""
+    rows = (
+        Category.objects.filter(active=True, kind__in=kinds, is_group=False)
+        .order_by("sort", "code").values_list("pk", "name", "kind", "parent__name", "settle_on_spot")
+    )
+    kind_labels = {k: str(v) for k, v in Kind.choices}
+    groups: dict[str, list[dict]] = {}
+    for pk, name, kind, parent_name, settle in rows:
+        if settle_only and not settle:
             continue
-        if settle_only and not c.settle_on_spot:
-            continue
-        label = c.parent.name if c.parent_id else str(Kind(c.kind).label)
-        groups.setdefault(label, []).append(c)
+        groups.setdefault(parent_name or kind_labels.get(kind, kind), []).append({"pk": pk, "name": name})
     return list(groups.items())
 
 
