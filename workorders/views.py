@@ -673,19 +673,23 @@ def _page(qs, request):
     return rows[:PAGE], more
 
 
-def _assignee_choices(paths, limit: int = 300):
-    """People who can take orders in the area: grid and community workers (and street officers)."""
-    ras = (
-        RoleAssignment.objects.filter(_any_prefix("region_path", paths), role__in=[Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.STREET_OFFICER])
-        .select_related("user", "region").order_by("region_path", "user__username")[:limit]
+def _assignee_choices(paths, limit: int = 100):
+    """People who can take orders in the area (grid and community workers, street officers),
+    nearest the leaves first; a wide area narrows the list with the place filter."""
+    roles = {k: str(v) for k, v in Role.choices}
+    rows = (
+        RoleAssignment.objects.filter(_any_prefix("region_path", paths), role__in=[Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.STREET_OFFICER],
+                                      user__is_active=True)
+        .order_by("region_path", "user__username")
+        .values_list("user_id", "user__display_name", "user__username", "role", "region__name")[: limit * 2]
     )
     seen, out = set(), []
-    for ra in ras:
-        if ra.user_id in seen or not ra.user.is_active:
+    for user_id, display, username, role, place in rows:
+        if user_id in seen:
             continue
-        seen.add(ra.user_id)
-        out.append({"id": ra.user_id, "label": f"{ra.user} · {ra.get_role_display()} · {ra.region.name}"})
-    return out
+        seen.add(user_id)
+        out.append({"id": user_id, "label": f"{display or username} · {roles.get(role, role)} · {place}"})
+    return out[:limit]
 
 
 def _departments_near(paths) -> list[str]:
