@@ -51,12 +51,16 @@ def _url(name: str, query: str = "") -> str | None:
 STAFF_ITEMS = [
     ("home", _("Home"), "home", "home", None, True),
     ("workorders", _("Work orders"), "workorders:index", "sheet", None, True),
+    ("window", _("One-window desk"), "workorders:window", "sheet", "workorders.window", False),
+    ("mediation", _("Mediation"), "mediation:case_list", "people", "registry.view", False),
+    ("insights", _("Figures"), "insights:dashboard", "eye", "registry.view", False),
     ("places", _("Places"), "regions:index", "tree", None, True),
     ("residents", _("Residents"), "registry:resident_list", "people", "registry.view", True),
     ("buildings", _("Buildings"), "registry:building_list", "building", "registry.view", True),
     ("organizations", _("Organisations"), "registry:organization_list", "org", "registry.view", False),
     ("import", _("Import / export"), "registry:import", "sheet", "registry.import", False),
     ("access_log", _("Access log"), "accounts:access_log", "eye", "accounts.view_access_log", False),
+    ("config", _("Categories and limits"), "workorders:config", "tree", "workorders.view_config", False),
 ]
 
 
