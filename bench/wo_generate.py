@@ -173,8 +173,8 @@ def _handler(category, grid, regions_by_path, rules):
     from regions.models import Region
 
     rule = rules.get(category.pk)
-    level = rule.level if rule else 4
-    dept = rule.department if rule else ""
+    level = rule[1] if rule else 4  # routing.rule_for: (region_path, level, department)
+    dept = rule[2] if rule else ""
     path = grid.path[: Region.steplen * level] if grid.level > level else grid.path
     return regions_by_path[path], dept
 

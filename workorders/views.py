@@ -27,6 +27,7 @@ from accounts.access import assignments, get_scoped, scope_paths
 from accounts.models import Role, RoleAssignment, User
 from linli.db import prefix_q
 from linli.errors import Conflict, DomainError, Forbidden, NotFound
+from mediation.models import TIMELINE_LABELS as MEDIATION_STEPS
 from regions.models import Level, Region
 
 from . import access, nearby, notify, services, uploads
@@ -88,6 +89,9 @@ ACTIONS = {
     "rate": gettext_lazy("Rated by the reporter"),
     "reopen": gettext_lazy("Reopened by the reporter"),
 }
+
+# Mediation steps appear on the order's timeline under their own names.
+ACTIONS.update(MEDIATION_STEPS)
 
 
 # "Closed" is already 已撤销 (a closed place) in the shared catalogue; a closed case is 已结案.
@@ -921,8 +925,17 @@ def detail(request, pk):
         ]} if order.region.boundary else None,
         "request_kinds": RequestKind.choices,
         "reporter_sees_only": access.is_reporter(user, order) and not (_roles(user) & set(STAFF_ROLES)),
+        "mediation_case_id": _mediation_case_id(order),
     }
     return render(request, "workorders/detail.html", ctx)
+
+
+def _mediation_case_id(order):
+    if order.kind != "mediation":
+        return None
+    from mediation.models import Case
+
+    return Case.objects.filter(order_id=order.pk).values_list("pk", flat=True).first()
 
 
 def _act(user, order, action, post, files):
