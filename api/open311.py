@@ -76,7 +76,7 @@ STATUS_PHRASES = {
     Status.HANDLED: _("Handled, waiting for verification on site"),
     Status.VERIFIED: _("Verified on site, about to be closed"),
     Status.SUSPENDED: _("Suspended with approval"),
-    Status.CLOSED: _("Closed"),
+    Status.CLOSED: Status.CLOSED.label,
     Status.VOIDED: _("Not taken up"),
     Status.DUPLICATE: _("Merged with an earlier request on the same matter"),
 }
