@@ -14,6 +14,8 @@ How it works (DESIGN.md contract 5):
    cell they touch; the changes are added to the Rollup rows with one upsert. Only cells of
    changed orders are written, and the work is proportional to the changed orders, not to all.
 4. Snapshots `wo.open` and `wo.overdue_open` (period "day", today) are recounted from the facts.
+   A cell that falls back to 0 keeps its row (value 0 reads as nothing; deleting it cost more
+   than the upsert); `rebuild()` writes no zero rows.
 5. Facts, cells and the watermark are written in one transaction: a run that fails halfway
    leaves everything as before, and a second run finds identical facts and changes nothing.
    `rebuild()` (management command `rebuild_rollups`) empties facts and `wo.*` cells and runs the
@@ -26,7 +28,8 @@ Indicators (all counts or integer sums, so cells add up exactly across levels):
   (seconds) and .count (stage durations leave out orders settled on the spot)
 - by the day of the deadline: wo.due (closed, or open with the deadline passed), wo.suspended
   (of those, suspended at some point), wo.closed_on_time (closed by the deadline, never suspended)
-KPIs are divided when shown (kpis()): 按期结案率 = closed_on_time / (due - suspended), 结案率 =
+Day cells carry only wo.received and wo.closed (the trend line); months, quarters and years
+carry everything. KPIs are divided when shown (kpis()): 按期结案率 = closed_on_time / (due - suspended), 结案率 =
 closed / received, 返工率 = reworked / closed, 延期率 = extended / closed, satisfaction =
 rating_sum / rated, 网格内解决率 = settled_in_grid / closed, average stage time = sum / count.
 
@@ -63,6 +66,7 @@ FACT_COLUMNS = (
     "on_spot", "rated", "rating", "file_s", "dispatch_s", "handle_s", "verify_s", "is_open", "open_deadline",
 )
 STAGES = ("file", "dispatch", "handle", "verify")
+DAY_ROLES = ("received_on", "closed_on")
 KINDS = tuple(Kind.values)
 
 # (indicator, CellDelta column) — what each cell holds.
@@ -198,11 +202,24 @@ WHERE w.id IN (
 )"""
 
 
-def _cells_sql(q: _Sql, level: int, period: str, role: str) -> str:
+def _role_columns(role: str, period: str) -> list[tuple[str, str]]:
+    """The cell columns a role fills for a period. Day cells carry only the trend (received,
+    closed): a grid-day holds about one order, and all indicators there would multiply the
+    table by twenty for figures nobody reads by the day (measured: bench in the docstring)."""
+    cols = ROLES[role]
+    if period == "day":
+        return cols[:1] if role in DAY_ROLES else []
+    return cols
+
+
+def _cells_sql(q: _Sql, level: int, period: str, role: str) -> str | None:
+    cols = _role_columns(role, period)
+    if not cols:
+        return None
     col = LEVEL_COLUMNS[level]
     bucket = q.bucket(period, role)
-    targets = ", ".join(c for c, _e in ROLES[role])
-    exprs = ", ".join(e for _c, e in ROLES[role])
+    targets = ", ".join(c for c, _e in cols)
+    exprs = ", ".join(e for _c, e in cols)
     return f"""
 INSERT INTO insights_celldelta (level, region_id, period, period_start, {targets})
 SELECT {level}, {col}, '{period}', {bucket}, {exprs}
@@ -211,36 +228,48 @@ WHERE {col} IS NOT NULL AND {role} IS NOT NULL
 GROUP BY {col}, {bucket}"""
 
 
-def _apply_sql(q: _Sql) -> str:
-    names = ", ".join(f"('{name}')" for name, _c in INDICATORS)
-    case = "CASE i.column1 " + " ".join(f"WHEN '{name}' THEN c.{c}" for name, c in INDICATORS) + " END"
+def _apply_sql(role: str) -> str:
+    """Add one role's cell changes to the Rollup rows (one row per cell and indicator)."""
+    mine = {c for c, _e in ROLES[role]}
+    pairs = [(name, c) for name, c in INDICATORS if c in mine]
+    names = ", ".join(f"('{name}')" for name, _c in pairs)
+    case = "CASE i.column1 " + " ".join(f"WHEN '{name}' THEN c.{c}" for name, c in pairs) + " END"
     return f"""
 INSERT INTO insights_rollup (region_id, region_path, level, period, period_start, indicator, value, updated_at)
-SELECT c.region_id, r.path, c.level, c.period, c.period_start, i.column1, SUM({case}), %s
-FROM insights_celldelta c
-JOIN regions_region r ON r.id = c.region_id
-CROSS JOIN (VALUES {names}) AS i
-WHERE 1 = 1
-GROUP BY c.region_id, r.path, c.level, c.period, c.period_start, i.column1
-HAVING SUM({case}) <> 0
+SELECT region_id, path, level, period, period_start, indicator, v, %s FROM (
+  SELECT c.region_id, r.path, c.level, c.period, c.period_start, i.column1 AS indicator, {case} AS v
+  FROM insights_celldelta c
+  JOIN regions_region r ON r.id = c.region_id
+  CROSS JOIN (VALUES {names}) AS i
+) x
+WHERE v <> 0
+ORDER BY region_id, period, period_start, indicator
 ON CONFLICT (region_id, period, period_start, indicator)
 DO UPDATE SET value = insights_rollup.value + excluded.value, updated_at = excluded.updated_at"""
 
 
-def _snapshot_sql(level: int, indicator: str, overdue: bool) -> str:
+def _snapshot_sql(level: int) -> str:
     col = LEVEL_COLUMNS[level]
-    cond = "AND f.open_deadline < %s" if overdue else ""
     return f"""
 INSERT INTO insights_rollup (region_id, region_path, level, period, period_start, indicator, value, updated_at)
-SELECT f.{col}, r.path, {level}, 'day', %s, '{indicator}', COUNT(*), %s
-FROM insights_orderfact f JOIN regions_region r ON r.id = f.{col}
-WHERE f.is_open = 1 {cond}
-GROUP BY f.{col}, r.path"""
+SELECT a.id, r.path, {level}, 'day', %s, i.column1, CASE i.column1 WHEN 'wo.open' THEN a.n ELSE a.late END, %s
+FROM (
+  SELECT {col} AS id, COUNT(*) AS n, SUM(CASE WHEN open_deadline < %s THEN 1 ELSE 0 END) AS late
+  FROM insights_orderfact WHERE is_open = 1 AND {col} IS NOT NULL GROUP BY {col}
+) a
+JOIN regions_region r ON r.id = a.id
+CROSS JOIN (VALUES ('wo.open'), ('wo.overdue_open')) AS i
+WHERE (CASE i.column1 WHEN 'wo.open' THEN a.n ELSE a.late END) > 0"""
 
 
 def _same_sql(q: _Sql) -> str:
     cond = " AND ".join(q.same(f"f.{c}", f"insights_factstage.{c}") for c in FACT_COLUMNS)
     return f"DELETE FROM insights_factstage WHERE EXISTS (SELECT 1 FROM insights_orderfact f WHERE f.order_id = insights_factstage.order_id AND {cond})"
+
+
+def _clear(cur, table: str):
+    # TRUNCATE leaves no dead rows behind on PostgreSQL; runs are serialised by the watermark lock.
+    cur.execute(f"TRUNCATE {table}" if connection.vendor == "postgresql" else f"DELETE FROM {table}")
 
 
 def _overlap() -> dt.timedelta:
@@ -260,8 +289,10 @@ def refresh(now=None, _fail_after: str | None = None) -> dict:
         mark, _created = Watermark.objects.select_for_update().get_or_create(name=WATERMARK, defaults={"value": EPOCH})
         since = mark.value - _overlap()
         with connection.cursor() as cur:
+            if q.pg:
+                cur.execute("SET LOCAL work_mem = '64MB'")
             for table in ("insights_factstage", "insights_factdelta", "insights_celldelta"):
-                cur.execute(f"DELETE FROM {table}")
+                _clear(cur, table)
             stats["read"] = _execute(cur, _stage_sql(q), [adapt(now), adapt(since), adapt(since), adapt(now)])
             _execute(cur, _same_sql(q))
             cur.execute(f"INSERT INTO insights_factdelta (order_id, sign, {cols}) SELECT order_id, 1, {cols} FROM insights_factstage")
@@ -275,28 +306,29 @@ def refresh(now=None, _fail_after: str | None = None) -> dict:
             if _fail_after == "facts":
                 raise RuntimeError("simulated crash after the facts")
             if stats["changed"]:
-                for level in LEVEL_COLUMNS:
-                    for period in PERIODS:
-                        for role in ROLES:
-                            cur.execute(_cells_sql(q, level, period, role))
-                stats["cells"] = _execute(cur, _apply_sql(q), [adapt(now)])
-                # A cell whose value fell back to nothing goes, so the table stays sparse.
-                cur.execute(
-                    "DELETE FROM insights_rollup WHERE value = 0 AND indicator LIKE 'wo.%' AND (region_id, period, period_start) IN "
-                    "(SELECT region_id, period, period_start FROM insights_celldelta)"
-                )
+                for role in ROLES:
+                    for level in LEVEL_COLUMNS:
+                        for period in PERIODS:
+                            sql = _cells_sql(q, level, period, role)
+                            if sql:
+                                cur.execute(sql)
+                    stats["cells"] += _execute(cur, _apply_sql(role), [adapt(now)])
+                    _clear(cur, "insights_celldelta")
             if _fail_after == "cells":
                 raise RuntimeError("simulated crash after the cells")
-            today = timezone.localdate(now)
-            cur.execute(
-                "DELETE FROM insights_rollup WHERE indicator IN ('wo.open', 'wo.overdue_open') AND period = 'day' AND period_start = %s",
-                [ops.adapt_datefield_value(today)],
-            )
-            for level in LEVEL_COLUMNS:
-                cur.execute(_snapshot_sql(level, "wo.open", False), [ops.adapt_datefield_value(today), adapt(now)])
-                cur.execute(_snapshot_sql(level, "wo.overdue_open", True), [ops.adapt_datefield_value(today), adapt(now), adapt(now)])
-            for table in ("insights_factstage", "insights_factdelta", "insights_celldelta"):
-                cur.execute(f"DELETE FROM {table}")
+            today = ops.adapt_datefield_value(timezone.localdate(now))
+            # The open and overdue counts change only with the facts (an order whose deadline
+            # passes is re-read above), so an idle run leaves today's snapshot as it is.
+            cur.execute("SELECT 1 FROM insights_rollup WHERE period = 'day' AND period_start = %s AND indicator = 'wo.open' LIMIT 1", [today])
+            if stats["changed"] or cur.fetchone() is None:
+                cur.execute(
+                    "DELETE FROM insights_rollup WHERE period = 'day' AND period_start = %s AND indicator IN ('wo.open', 'wo.overdue_open')",
+                    [today],
+                )
+                for level in LEVEL_COLUMNS:
+                    cur.execute(_snapshot_sql(level), [today, adapt(now), adapt(now)])
+            for table in ("insights_factstage", "insights_factdelta"):
+                _clear(cur, table)
         mark.value = now
         mark.save(update_fields=["value"])
     return stats
