@@ -9,7 +9,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import assignments
-from linli.db import prefix_q
 from regions.models import Region
 from workorders.access import AREA_ROLES
 from workorders.models import Kind
@@ -171,7 +170,8 @@ def board(user, region: Region, sp: Span, rank_by: str = "on_time_rate") -> Boar
     if region.depth < 5:
         children = list(Region.objects.filter(path__startswith=region.path, depth=region.depth + 1).order_by("code", "path"))
         cells: dict[int, dict] = {}
-        rows = Rollup.objects.filter(prefix_q("region_path", region.path), level=region.depth + 1, period=sp.period, period_start=sp.start)
+        # By id through the cell key: a path prefix would walk every row below a city.
+        rows = Rollup.objects.filter(region_id__in=[c.pk for c in children], period=sp.period, period_start=sp.start)
         for rid, ind, v in rows.values_list("region_id", "indicator", "value"):
             cells.setdefault(rid, {})[ind] = v
         units = [{"region": c, "k": kpis(cells.get(c.pk, {}))} for c in children]
