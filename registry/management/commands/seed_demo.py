@@ -2,6 +2,7 @@
 
 from django.core.management import BaseCommand
 
+from insights.rollups import refresh as refresh_rollups
 from mediation.demo import build_demo_cases
 from registry.demo import PASSWORD, build_demo
 from workorders.demo import build_demo_orders, demo_orders_summary
@@ -39,3 +40,5 @@ class Command(BaseCommand):
         cases = build_demo_cases()
         if cases:
             self.stdout.write(f"Demo mediation cases: {cases}.")
+        # The dashboards' figures at once (the minute job keeps them current afterwards).
+        refresh_rollups()
