@@ -10,6 +10,7 @@ from django.utils import timezone
 from conftest import browser_login
 from insights import rollups
 from regions import services as rs
+from regions.models import Region
 from workorders.models import Source, Status, WorkOrder
 
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
@@ -22,6 +23,7 @@ def _orders(world, cats):
     w = world
     more = [rs.create_region(None, parent=w.street, code=f"32050800100{i}", name=n) for i, n in ((3, "混堂巷社区"), (4, "胡厢使社区"), (5, "梅花社区"))]
     grids = [w.grid1, w.grid2, w.grid3] + [rs.create_region(None, parent=c, code="", name=f"{c.name[:2]}一网格") for c in more]
+    parents = {g.pk: Region.objects.get(path=g.path[: Region.steplen * 4]) for g in grids}
     weights = [30, 22, 18, 12, 3, 9]
     now = timezone.localtime()
     rows = []
@@ -31,9 +33,10 @@ def _orders(world, cats):
         reported = now - dt.timedelta(days=rnd.uniform(0, 200), hours=rnd.uniform(0, 8))
         cat = rnd.choice(cat_list)
         deadline = reported + dt.timedelta(days=3)
+        community = parents[grid.pk]
         o = WorkOrder(
             category=cat, kind=cat.kind, source=Source.GRID, title=cat.name, region=grid, region_path=grid.path,
-            handler_region=grid.get_parent(), handler_region_path=grid.get_parent().path, reported_at=reported, deadline=deadline,
+            handler_region=community, handler_region_path=community.path, reported_at=reported, deadline=deadline,
         )
         fate = rnd.random()
         if fate < 0.8 and reported + dt.timedelta(days=4) < now:
