@@ -6,11 +6,9 @@ so an id outside the user's area is a 404; a step the user may not take is a 403
 """
 
 import datetime as dt
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
@@ -25,6 +23,7 @@ from insights.models import Period, Rollup
 from linli.db import prefix_q
 from linli.errors import DomainError, Forbidden, NotFound
 from regions.models import Level, Region
+from web.decorators import page
 from workorders import access as wo_access
 from workorders.models import ENDED_STATUSES, Category, Kind, Status
 
@@ -47,29 +46,12 @@ from .models import Case, CourtResult, FollowUp
 PAGE = 30
 
 
-def mediation_view(fn):
-    """Login required; staff or a mediator; NotFound → 404, Forbidden → 403."""
+def _staff_or_mediator(user) -> bool:
+    return access.is_staff(user) or user.mediation_cases.exists()
 
-    @login_required
-    @wraps(fn)
-    def inner(request, *args, **kwargs):
-        user = request.user
-        if not access.is_staff(user) and not user.mediation_cases.exists():
-            raise PermissionDenied
-        try:
-            return fn(request, *args, **kwargs)
-        except NotFound:
-            raise Http404
-        except Forbidden:
-            raise PermissionDenied
-        except DomainError as e:
-            if e.status == 404:
-                raise Http404
-            if e.status == 403:
-                raise PermissionDenied
-            raise
 
-    return inner
+# Login required; staff or a mediator; NotFound → 404, Forbidden → 403.
+mediation_view = page(allow=_staff_or_mediator)
 
 
 def _int(value):

@@ -10,12 +10,10 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from functools import wraps
 from itertools import groupby
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Count, Q
@@ -29,8 +27,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import get_scoped, home_region, in_scope, scoped
-from linli.errors import DomainError, Forbidden, NotFound
+from linli.errors import DomainError, NotFound
 from regions.models import Level, Region
+from web.decorators import page, raise_access
 
 from . import access, search, services
 from .forms import (
@@ -65,29 +64,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def registry_view(perm: str = "registry.view"):
     """Login required; `perm` or 403; access-layer NotFound → 404, Forbidden → 403."""
-
-    def deco(fn):
-        @login_required
-        @wraps(fn)
-        def inner(request, *args, **kwargs):
-            if not request.user.has_perm(perm):
-                raise PermissionDenied
-            try:
-                return fn(request, *args, **kwargs)
-            except NotFound:
-                raise Http404
-            except Forbidden:
-                raise PermissionDenied
-
-        return inner
-
-    return deco
+    return page(perm)
 
 
-def _raise_access(error: DomainError):
-    """Scope and permission refusals are not form messages."""
-    if isinstance(error, (NotFound, Forbidden)):
-        raise error
+_raise_access = raise_access
 
 
 def _region(user, pk) -> Region:

@@ -4,21 +4,19 @@ routing). City and district administrators change them; street officers may look
 Views parse input, call workorders/config.py, render. A DomainError becomes a form error (the
 database is unchanged); a refused permission is a 403."""
 
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import assignments, in_scope
-from linli.errors import DomainError, Forbidden, NotFound
+from linli.errors import DomainError, Forbidden
 from regions.models import Region
+from web.decorators import page, raise_access
 
 from . import config
 from .forms_config import AttributeForm, CategoryForm, NewCategoryForm, RoutingForm, SlaForm
@@ -27,27 +25,10 @@ from .sla import _minutes_per_working_day, limit_minutes
 
 
 def config_view(perm: str = "workorders.view_config"):
-    def deco(fn):
-        @login_required
-        @wraps(fn)
-        def inner(request, *args, **kwargs):
-            if not request.user.has_perm(perm):
-                raise PermissionDenied
-            try:
-                return fn(request, *args, **kwargs)
-            except NotFound:
-                raise Http404
-            except Forbidden:
-                raise PermissionDenied
-
-        return inner
-
-    return deco
+    return page(perm)
 
 
-def _raise_access(error: DomainError):
-    if isinstance(error, (NotFound, Forbidden)):
-        raise error
+_raise_access = raise_access
 
 
 def duration(minutes, working: bool = False) -> str:

@@ -8,11 +8,9 @@ is shown as a message on the page with nothing changed.
 """
 
 import datetime as dt
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
@@ -26,9 +24,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import assignments, get_scoped, scope_paths
 from accounts.models import Role, RoleAssignment, User
 from linli.db import prefix_q
-from linli.errors import Conflict, DomainError, Forbidden, NotFound
+from linli.errors import Conflict, DomainError, NotFound
 from mediation.models import TIMELINE_LABELS as MEDIATION_STEPS
 from regions.models import Level, Region
+from web.decorators import page, raise_access
 
 from . import access, nearby, notify, services, uploads
 from .forms import (
@@ -102,27 +101,9 @@ def status_text(status: str) -> str:
     return str(STATUS_TEXT.get(status) or (Status(status).label if status in Status.values else status))
 
 
-def wo_view(fn):
-    """Login required; NotFound → 404, Forbidden → 403."""
-
-    @login_required
-    @wraps(fn)
-    def inner(request, *args, **kwargs):
-        try:
-            return fn(request, *args, **kwargs)
-        except NotFound:
-            raise Http404
-        except Forbidden:
-            raise PermissionDenied
-
-    return inner
-
-
-def _raise_access(error: DomainError):
-    if isinstance(error, NotFound) or error.status == 404:
-        raise Http404
-    if isinstance(error, Forbidden):
-        raise PermissionDenied
+# Login required; NotFound → 404, Forbidden → 403.
+wo_view = page()
+_raise_access = raise_access
 
 
 def _roles(user) -> set[str]:

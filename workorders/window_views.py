@@ -4,12 +4,9 @@ accept or give a one-time notice (printable), then process and finish.
 Orders come through access.py (an id outside the user's area is a 404); every step goes
 through workorders/window.py."""
 
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,11 +16,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import assignments, scope_paths
 from accounts.models import Role, User
-from linli.errors import DomainError, Forbidden, NotFound
+from linli.errors import DomainError, NotFound
 from regions.models import Level, Region
 from registry import access as registry_access
 from registry import search as registry_search
 from registry.forms import ServiceForm
+from web.decorators import page, raise_access
 
 from . import access, window
 from .models import ENDED_STATUSES, Datatype, Kind, Source, Status
@@ -31,25 +29,8 @@ from .models import ENDED_STATUSES, Datatype, Kind, Source, Status
 TODAY_LIMIT = 100
 
 
-def window_view(fn):
-    @login_required
-    @wraps(fn)
-    def inner(request, *args, **kwargs):
-        if not request.user.has_perm("workorders.window"):
-            raise PermissionDenied
-        try:
-            return fn(request, *args, **kwargs)
-        except NotFound:
-            raise Http404
-        except Forbidden:
-            raise PermissionDenied
-
-    return inner
-
-
-def _raise_access(error: DomainError):
-    if isinstance(error, (NotFound, Forbidden)):
-        raise error
+window_view = page("workorders.window")
+_raise_access = raise_access
 
 
 def _applications(user):
