@@ -278,6 +278,19 @@ def _pick_region(user, value, roles=None) -> Region | None:
     return get_scoped(Region.objects.all(), user, pk, field="path", roles_=roles)
 
 
+def _what_and_where(post, category, lat, lng) -> dict:
+    """The fields every intake form shares (report, hotline, settle on the spot)."""
+    return {
+        "category": category or post.get("category") or None,
+        "title": text(post, "title", 200),
+        "description": text(post, "description"),
+        "lat": lat or None,
+        "lng": lng or None,
+        "address": text(post, "address", 200),
+        "attributes": attribute_values(category, post),
+    }
+
+
 @wo_view
 def report(request):
     """随手拍 (resident) or a grid worker's report: category, what, photos, where."""
@@ -297,15 +310,9 @@ def report(request):
             _check_one_video(files)
             order = services.report(
                 user,
-                category=category or request.POST.get("category") or None,
                 source=source,
-                title=text(request.POST, "title", 200),
-                description=text(request.POST, "description"),
                 region=grid if (grid is not None and not lat) else None,
-                lat=lat or None,
-                lng=lng or None,
-                address=text(request.POST, "address", 200),
-                attributes=attribute_values(category, request.POST),
+                **_what_and_where(request.POST, category, lat, lng),
                 urgent=bool(request.POST.get("urgent")) and grid is not None,
                 files=files,
             )
@@ -371,15 +378,9 @@ def settle(request):
         try:
             order = services.settle_on_spot(
                 user,
-                category=category or request.POST.get("category") or None,
                 region=grid if not lat else None,
-                lat=lat or None,
-                lng=lng or None,
-                title=text(request.POST, "title", 200),
-                description=text(request.POST, "description"),
+                **_what_and_where(request.POST, category, lat, lng),
                 note=text(request.POST, "note"),
-                address=text(request.POST, "address", 200),
-                attributes=attribute_values(category, request.POST),
                 files=request.FILES.getlist("files"),
                 after_files=request.FILES.getlist("after_files"),
             )
@@ -421,15 +422,9 @@ def hotline(request):
             region = _pick_region(user, request.POST.get("region"), set(access.AREA_ROLES))
             order = services.report(
                 user,
-                category=category or request.POST.get("category") or None,
                 source=Source.HOTLINE,
-                title=text(request.POST, "title", 200),
-                description=text(request.POST, "description"),
                 region=region if not lat else None,
-                lat=lat or None,
-                lng=lng or None,
-                address=text(request.POST, "address", 200),
-                attributes=attribute_values(category, request.POST),
+                **_what_and_where(request.POST, category, lat, lng),
                 urgent=bool(request.POST.get("urgent")),
                 resident=resident,
                 reporter_name=text(request.POST, "reporter_name", 50) or (resident.name if resident else ""),
