@@ -27,8 +27,25 @@ def assignments(user) -> list[tuple[str, str, int]]:
         return []
     cached = getattr(user, "_linli_roles", None)
     if cached is None:
-        cached = list(RoleAssignment.objects.filter(user=user).values_list("role", "region_path", "region_id"))
+        rows = list(RoleAssignment.objects.filter(user=user).values_list("role", "region_path", "region_id", "department"))
+        cached = [(role, path, region_id) for role, path, region_id, _department in rows]
         user._linli_roles = cached
+        # A department handler's department with its area, read by the same query.
+        user._linli_departments = [(d, path) for role, path, _r, d in rows if role == Role.DEPARTMENT_HANDLER]
+    return cached
+
+
+def departments(user) -> list[tuple[str, str]]:
+    """(department, area path) of each department-handler assignment of the user."""
+    if not user or not user.is_authenticated:
+        return []
+    assignments(user)
+    cached = getattr(user, "_linli_departments", None)
+    if cached is None:  # roles cached by someone else without the departments
+        cached = list(
+            RoleAssignment.objects.filter(user=user, role=Role.DEPARTMENT_HANDLER).values_list("department", "region_path")
+        )
+        user._linli_departments = cached
     return cached
 
 

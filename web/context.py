@@ -32,6 +32,7 @@ def role_rows(user) -> list[RoleAssignment]:
         if getattr(user, "_linli_roles", None) is None:
             # The same rows feed accounts.access.assignments(), so scope checks need no query.
             user._linli_roles = [(ra.role, ra.region_path, ra.region_id) for ra in rows]
+            user._linli_departments = [(ra.department, ra.region_path) for ra in rows if ra.role == Role.DEPARTMENT_HANDLER]
     return rows
 
 

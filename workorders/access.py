@@ -10,7 +10,7 @@ Anything else answers "not found".
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import assignments
+from accounts.access import assignments, departments
 from accounts.models import Role
 from linli.db import prefix_q
 from linli.errors import Forbidden, NotFound
@@ -23,15 +23,7 @@ DISPATCH_ROLES = {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Rol
 
 def _departments(user) -> list[tuple[str, str]]:
     """(department, area path) of each department-handler assignment."""
-    cached = getattr(user, "_linli_departments", None)
-    if cached is None:
-        from accounts.models import RoleAssignment
-
-        cached = list(
-            RoleAssignment.objects.filter(user=user, role=Role.DEPARTMENT_HANDLER).values_list("department", "region_path")
-        )
-        user._linli_departments = cached
-    return cached
+    return departments(user)
 
 
 def orders_q(user) -> Q:
