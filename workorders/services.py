@@ -86,9 +86,9 @@ def _expect(order: WorkOrder, *statuses: str, action) -> None:
 
 
 def _save(order: WorkOrder, actor, action: str, from_status: str, note: str = "", data: dict | None = None, at=None) -> Transition:
-    order.version = F("version") + 1
+    # The row is locked for this transaction (_lock), so a plain increment is safe.
+    order.version += 1
     order.save()
-    order.refresh_from_db(fields=["version", "updated_at"])
     return Transition.objects.create(
         order=order,
         action=action,
