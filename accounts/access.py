@@ -27,11 +27,30 @@ def assignments(user) -> list[tuple[str, str, int]]:
         return []
     cached = getattr(user, "_linli_roles", None)
     if cached is None:
-        rows = list(RoleAssignment.objects.filter(user=user).values_list("role", "region_path", "region_id", "department"))
-        cached = [(role, path, region_id) for role, path, region_id, _department in rows]
-        user._linli_roles = cached
-        # A department handler's department with its area, read by the same query.
-        user._linli_departments = [(d, path) for role, path, _r, d in rows if role == Role.DEPARTMENT_HANDLER]
+        cached = _load(user)
+    return cached
+
+
+def assignment_rows(user) -> list[RoleAssignment]:
+    """The user's RoleAssignment rows with their places (boundary not loaded), read by the same
+    one query as assignments() and cached beside it: the page frame (web/context.py) shows the
+    role and place, the scope helpers need the paths."""
+    if not user or not user.is_authenticated:
+        return []
+    rows = getattr(user, "_linli_role_objects", None)
+    if rows is None:
+        _load(user)
+        rows = user._linli_role_objects
+    return rows
+
+
+def _load(user) -> list[tuple[str, str, int]]:
+    rows = list(RoleAssignment.objects.filter(user=user).select_related("region").defer("region__boundary"))
+    cached = [(ra.role, ra.region_path, ra.region_id) for ra in rows]
+    user._linli_role_objects = rows
+    user._linli_roles = cached
+    # A department handler's department with its area, read by the same query.
+    user._linli_departments = [(ra.department, ra.region_path) for ra in rows if ra.role == Role.DEPARTMENT_HANDLER]
     return cached
 
 

@@ -27,6 +27,11 @@ def area_paths(user) -> list[str]:
     return [p for i, p in enumerate(paths) if not any(p.startswith(q) for q in paths[:i])]
 
 
+def _regions():
+    """Regions without their boundary GeoJSON (a dashboard shows names, never the shapes)."""
+    return Region.objects.defer("boundary")
+
+
 def place_for(user, region_id=None) -> Region:
     """The unit asked for if it lies in the user's area, else 404; without an id, the widest
     unit of the user's area."""
@@ -35,9 +40,9 @@ def place_for(user, region_id=None) -> Region:
         raise Http404
     if region_id is None:
         rows = sorted((p, i) for r, p, i in assignments(user) if r in AREA_ROLES)
-        return Region.objects.get(pk=rows[0][1])
+        return _regions().get(pk=rows[0][1])
     try:
-        region = Region.objects.get(pk=int(region_id))
+        region = _regions().get(pk=int(region_id))
     except (Region.DoesNotExist, ValueError, TypeError):
         raise Http404
     if not any(region.path.startswith(p) for p in paths):
@@ -139,8 +144,10 @@ def board(user, region: Region, sp: Span, rank_by: str = "on_time_rate") -> Boar
     if rank_by not in RANKABLE:
         rank_by = "on_time_rate"
     paths = area_paths(user)
-    crumbs = [r for r in region.ancestors_and_self() if any(r.path.startswith(p) for p in paths)]
-    mine = {r.indicator: r.value for r in Rollup.objects.filter(region=region, period=sp.period, period_start=sp.start)}
+    # region.ancestors_and_self(), without the boundaries.
+    above = [region.path[: i * Region.steplen] for i in range(1, region.depth)]
+    crumbs = [r for r in [*_regions().filter(path__in=above).order_by("depth"), region] if any(r.path.startswith(p) for p in paths)]
+    mine = dict(Rollup.objects.filter(region=region, period=sp.period, period_start=sp.start).values_list("indicator", "value"))
     figures = kpis(mine)
 
     today = timezone.localdate()
@@ -168,7 +175,7 @@ def board(user, region: Region, sp: Span, rank_by: str = "on_time_rate") -> Boar
 
     b = Board(region, sp, crumbs, figures, snapshot, trend, kinds, stages, rank_by, min_orders(rank_by, sp.last_day))
     if region.depth < 5:
-        children = list(Region.objects.filter(path__startswith=region.path, depth=region.depth + 1).order_by("code", "path"))
+        children = list(_regions().filter(path__startswith=region.path, depth=region.depth + 1).order_by("code", "path"))
         cells: dict[int, dict] = {}
         # By id through the cell key: a path prefix would walk every row below a city.
         rows = Rollup.objects.filter(region_id__in=[c.pk for c in children], period=sp.period, period_start=sp.start)

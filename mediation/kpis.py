@@ -27,7 +27,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from insights import periods
 from insights.models import Period, Rollup
+from insights.periods import ancestor_paths, period_end, period_start, previous_start
 from linli.db import prefix_q
 from regions.models import Region
 from workorders.models import Rating, Status
@@ -47,36 +49,8 @@ INDICATORS = (
 )
 
 
-def period_start(period: str, day: dt.date) -> dt.date:
-    if period == Period.MONTH:
-        return day.replace(day=1)
-    if period == Period.QUARTER:
-        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    if period == Period.YEAR:
-        return dt.date(day.year, 1, 1)
-    raise ValueError(period)
-
-
-def period_end(period: str, start: dt.date) -> dt.date:
-    """The first day after the period."""
-    months = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}[period]
-    m = start.month - 1 + months
-    return dt.date(start.year + m // 12, m % 12 + 1, 1)
-
-
-def previous_start(period: str, start: dt.date) -> dt.date:
-    return period_start(period, start - dt.timedelta(days=1))
-
-
 def cells_of(day: dt.date | None) -> set[tuple[str, dt.date]]:
-    if day is None:
-        return set()
-    return {(p, period_start(p, day)) for p in PERIODS}
-
-
-def ancestor_paths(path: str) -> list[str]:
-    step = Region.steplen
-    return [path[:i] for i in range(step, len(path) + 1, step)]
+    return periods.cells(day, PERIODS)
 
 
 def _local(value) -> dt.date | None:

@@ -1,8 +1,20 @@
 """GeoJSON boundaries: validation, bounding boxes and point-in-polygon (no GIS server needed)."""
 
+import math
+
 from django.utils.translation import gettext_lazy as _
 
 from linli.errors import DomainError
+
+EARTH_RADIUS_M = 6_371_008.8  # mean radius
+
+
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Metres between two points on the earth (great-circle distance)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def _bad(message):

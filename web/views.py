@@ -83,5 +83,22 @@ def _resident_home(request, ra: RoleAssignment):
     return render(
         request,
         "web/home_resident.html",
-        {"me": me, "household": household, "members": members, "grid": grid, "workers": workers},
+        {"me": me, "household": household, "members": members, "grid": grid, "workers": workers, "grid_notice_url": _notice_url(grid)},
     )
+
+
+def _notice_url(grid) -> str | None:
+    """The public notice (网格公示) of the resident's grid, once its community has written one."""
+    if grid is None:
+        return None
+    from django.urls import NoReverseMatch, reverse
+
+    from fieldwork.models import GridProfile
+
+    slug = GridProfile.objects.filter(grid=grid).values_list("slug", flat=True).first()
+    if not slug:
+        return None
+    try:
+        return reverse("fieldwork:notice", args=[slug])
+    except NoReverseMatch:
+        return None

@@ -1,0 +1,45 @@
+"""Periods of the roll-up cells (day, month, quarter, year) and the places a figure rolls up to,
+shared by every app that writes Rollup rows."""
+
+import datetime as dt
+
+from regions.models import Region
+
+MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def period_start(period: str, day: dt.date) -> dt.date:
+    if period == "month":
+        return day.replace(day=1)
+    if period == "quarter":
+        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    if period == "year":
+        return dt.date(day.year, 1, 1)
+    if period == "day":
+        return day
+    raise ValueError(period)
+
+
+def period_end(period: str, start: dt.date) -> dt.date:
+    """The first day after the period."""
+    if period == "day":
+        return start + dt.timedelta(days=1)
+    m = start.month - 1 + MONTHS[period]
+    return dt.date(start.year + m // 12, m % 12 + 1, 1)
+
+
+def previous_start(period: str, start: dt.date) -> dt.date:
+    return period_start(period, start - dt.timedelta(days=1))
+
+
+def cells(day: dt.date | None, periods) -> set[tuple[str, dt.date]]:
+    """(period, start) of every period in `periods` that holds `day`."""
+    if day is None:
+        return set()
+    return {(p, period_start(p, day)) for p in periods}
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The path of every place from the city down to this one."""
+    step = Region.steplen
+    return [path[:i] for i in range(step, len(path) + 1, step)]
