@@ -34,9 +34,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bench import pgdb
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-PG_HOST = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB_BIG, DB_SMALL = "linli_wo_bench", "linli_wo_bench_small"
 NAMES = ("generate", "create", "pages", "dashboard", "refresh")
 CREATE_PATH = "/api/workorders/orders"
@@ -61,10 +62,6 @@ def parse(argv=None):
     return p.parse_args(argv)
 
 
-def db_url(name: str) -> str:
-    return f"{PG_HOST}/{name}"
-
-
 def _log(msg):
     print(msg, flush=True)
 
@@ -75,58 +72,16 @@ def main(argv=None):
     if args.child:
         return child(args)
     argv = argv if argv is not None else sys.argv[1:]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "linli.settings", "DATABASE_URL": db_url(DB_BIG),
-           "LINLI_VAR_DIR": str(OUT / "var"), "LINLI_TESTING": "1", "DEBUG": "0", "LOG_LEVEL": "ERROR",
-           "BENCH_COMMAND": "python -m bench.workorders " + " ".join(shlex.quote(a) for a in argv)}
     t = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "bench.workorders", "--child", *argv], cwd=ROOT, env=env)
-    _log(f"== work orders: {time.perf_counter() - t:.0f} s, exit {done.returncode}")
+    code = pgdb.run_child("bench.workorders", DB_BIG, argv, OUT)
+    _log(f"== work orders: {time.perf_counter() - t:.0f} s, exit {code}")
     if RESULTS.exists():
         path = write_section(json.loads(RESULTS.read_text()))
         _log(f"Results: {path}")
-    return done.returncode
+    return code
 
 
 # ------------------------------------------------------------------ databases
-
-def _use(name: str):
-    from django.db import connection
-
-    connection.close()
-    connection.settings_dict["NAME"] = name
-
-
-def _reset(name: str):
-    import psycopg
-    from django.db import connection
-
-    connection.close()
-    with psycopg.connect(f"{PG_HOST}/postgres", autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        c.execute(f'CREATE DATABASE "{name}"')
-
-
-def _exists(name: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(f"{PG_HOST}/postgres", autocommit=True) as c:
-        return c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
-
-
-def _code_key() -> str:
-    import hashlib
-
-    from django.db.migrations.loader import MigrationLoader
-
-    h = hashlib.sha256()
-    for key in sorted(MigrationLoader(None, ignore_no_migrations=True).disk_migrations):
-        h.update(repr(key).encode())
-    for f in ("bench/wo_generate.py", "bench/generate.py", "workorders/seed.py"):
-        p = ROOT / f
-        if p.exists():
-            h.update(p.read_bytes())
-    return h.hexdigest()[:16]
-
 
 def ensure_city(name: str, orders: int, args) -> dict:
     from django.core.management import call_command
@@ -134,23 +89,23 @@ def ensure_city(name: str, orders: int, args) -> dict:
     from bench import wo_generate
 
     state_path = OUT / f"wo-state-{name}.json"
-    key = {"orders": orders, "seed": args.seed, "code": _code_key()}
-    if args.reuse and state_path.exists() and _exists(name):
+    key = {"orders": orders, "seed": args.seed, "code": pgdb.code_key(("bench/wo_generate.py", "bench/generate.py", "workorders/seed.py"))}
+    if args.reuse and state_path.exists() and pgdb.exists(name):
         state = json.loads(state_path.read_text())
         if state.get("key") == key:
-            _use(name)
+            pgdb.use(name)
             _log(f"-- reusing {name} ({orders:,} orders)")
             return state
     _log(f"-- building {name}: {orders:,} orders")
-    _reset(name)
-    _use(name)
+    pgdb.reset(name)
+    pgdb.use(name)
     t = time.perf_counter()
     call_command("migrate", verbosity=0)
     migrate_seconds = time.perf_counter() - t
     counts = wo_generate.generate(orders, seed=args.seed, log=_log)
     counts["migrate_seconds"] = round(migrate_seconds, 1)
     counts["orders_per_second"] = round(counts["orders"] / max(counts["seconds"], 1e-9))
-    counts["db_size_mb"] = _db_size()
+    counts["db_size_mb"] = pgdb.db_size()
     rollups = _refresh_all()
     counts["rollups_full_build"] = rollups
     state = {"key": key, "generated": counts}
@@ -158,14 +113,6 @@ def ensure_city(name: str, orders: int, args) -> dict:
     _log(f"-- generated {name} in {counts['total_seconds']:.0f} s ({counts['orders_per_second']:,} orders/s): "
          f"{json.dumps(counts, ensure_ascii=False, default=str)}")
     return state
-
-
-def _db_size() -> float:
-    from django.db import connection
-
-    with connection.cursor() as c:
-        c.execute("SELECT pg_database_size(current_database())")
-        return round(c.fetchone()[0] / 1e6, 1)
 
 
 # ------------------------------------------------------------------ rollups (insights)
@@ -273,6 +220,64 @@ def _timed_pages(cases: list[tuple[str, object, str]], repeats: int) -> dict:
         slowest = max(q.captured_queries, key=lambda x: float(x["time"]), default={"time": 0, "sql": ""})
         out[label] = {"url": url, "bytes": len(r.content), **summary(times), "queries": len(q.captured_queries),
                       "slowest_query_ms": round(float(slowest["time"]) * 1000, 1), "slowest_query": slowest["sql"][:400]}
+    return out
+
+
+def _timed_pages_both(repeats: int, rounds: int = 4) -> dict:
+    """The desk pages in both cities, measured in alternating rounds (small, big, big, small...,
+    `repeats` timed requests per page and city in all): the target is a ratio of the two p95s,
+    and measured one city after the other on a machine shared with other work, a change of load
+    between the two halves moved it by ±50%. After each switch of database (a new connection)
+    3 untimed requests per page. Returns {"small": {label: ...}, "big": {label: ...}}."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.benchmarks import summary
+
+    cities = {"small": DB_SMALL, "big": DB_BIG}
+    out: dict = {"small": {}, "big": {}}
+    cases, clients, times, last = {}, {}, {}, {}
+    for key, db in cities.items():
+        pgdb.use(db)
+        cases[key] = page_cases()
+        for label, user, url in cases[key]:
+            c = Client()
+            c.force_login(user)
+            r = c.get(url)
+            if r.status_code != 200:
+                out[key][label] = {"url": url, "error": f"answered {r.status_code}"}
+                continue
+            clients[(key, label)], times[(key, label)] = c, []
+    per_round = max(1, repeats // rounds)
+    for i in range(rounds):
+        for key in (("small", "big") if i % 2 == 0 else ("big", "small")):
+            pgdb.use(cities[key])
+            for label, _user, url in cases[key]:
+                if (key, label) not in clients:
+                    continue
+                c = clients[(key, label)]
+                for _ in range(3):
+                    c.get(url)
+                for _ in range(per_round):
+                    t = time.perf_counter()
+                    r = c.get(url)
+                    times[(key, label)].append((time.perf_counter() - t) * 1000)
+                    if r.status_code != 200:
+                        raise RuntimeError(f"{url} answered {r.status_code}")
+                    last[(key, label)] = r
+    for key, db in cities.items():
+        pgdb.use(db)
+        for label, _user, url in cases[key]:
+            if (key, label) not in clients:
+                continue
+            with CaptureQueriesContext(connection) as q:
+                clients[(key, label)].get(url)
+            slowest = max(q.captured_queries, key=lambda x: float(x["time"]), default={"time": 0, "sql": ""})
+            out[key][label] = {"url": url, "bytes": len(last[(key, label)].content), **summary(times[(key, label)]),
+                               "queries": len(q.captured_queries), "rounds": rounds,
+                               "slowest_query_ms": round(float(slowest["time"]) * 1000, 1), "slowest_query": slowest["sql"][:400]}
+    pgdb.use(DB_BIG)  # the following steps work on the big city
     return out
 
 
@@ -500,7 +505,7 @@ def create_bench(args) -> dict:
                    "-w", workers, "--log-level", "warning", "--backlog", "256"]
             if kind == "gthread":
                 cmd += ["-k", "gthread", "--threads", threads or "4"]
-            env = {**os.environ, "DATABASE_URL": db_url(DB_BIG), "DEBUG": "0", "LINLI_TESTING": "0",
+            env = {**os.environ, "DATABASE_URL": pgdb.db_url(DB_BIG), "DEBUG": "0", "LINLI_TESTING": "0",
                    "LOG_LEVEL": "ERROR", "CONN_MAX_AGE": "600"}
             if redis_url:
                 env["REDIS_URL"] = redis_url
@@ -606,12 +611,17 @@ def child(args):
         if "pages" in only or "generate" in only:
             small = ensure_city(DB_SMALL, args.small, args)
             results["generate_small"] = small["generated"]
-            results["pages_small"] = step("desk pages at small scale", lambda: _timed_pages(page_cases(), args.repeats))
+            if "pages" not in only:
+                results["pages_small"] = step("desk pages at small scale", lambda: _timed_pages(page_cases(), args.repeats))
         big = ensure_city(DB_BIG, args.orders, args)
         results["generate"] = big["generated"]
         results["machine"] = machine()
         if "pages" in only:
-            results["pages"] = step("desk pages at full scale", lambda: _timed_pages(page_cases(), args.repeats))
+            both = step("desk pages, both cities in alternating rounds", lambda: _timed_pages_both(args.repeats))
+            if "error" in both:
+                results["pages"] = both
+            else:
+                results["pages_small"], results["pages"] = both["small"], both["big"]
         if "dashboard" in only:
             results["dashboard"] = step("dashboards", lambda: _timed_pages(dashboard_cases(), args.repeats))
         if "create" in only:
@@ -723,10 +733,12 @@ def write_section(r: dict) -> Path:
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text() if path.exists() else "# Benchmark results\n"
     start = text.find("\n## Work orders\n")
-    if start >= 0:
+    if start >= 0:  # in its place, so the file keeps its order
         nxt = text.find("\n## ", start + 5)
-        text = text[:start] + (text[nxt:] if nxt >= 0 else "\n")
-    text = text.rstrip("\n") + "\n\n" + "\n".join(section(r))
+        rest = text[nxt:] if nxt >= 0 else "\n"
+        text = text[:start].rstrip("\n") + "\n\n" + "\n".join(section(r)).rstrip("\n") + "\n" + rest
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(section(r))
     path.write_text(text)
     return path
 

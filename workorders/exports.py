@@ -15,7 +15,7 @@ from django.utils import timezone
 from linli.xlsx import StreamingWorkbook
 from registry.exporter import safe_text
 
-from .models import Source, Status
+from .models import Source, Status, WorkOrder
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK = 2000
@@ -47,11 +47,6 @@ def _t(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _number(pk, reported_at) -> str:
-    day = timezone.localtime(reported_at).strftime("%Y%m%d") if reported_at else "00000000"
-    return f"{day}{pk:07d}"
-
-
 def period(start, end) -> tuple[dt.datetime, dt.datetime]:
     """[start, end + 1 day) from ISO dates; the current month when not given or unreadable."""
     today = timezone.localdate()
@@ -77,7 +72,7 @@ def write_board(qs, path: str) -> int:
     for r in qs.values(*FIELDS).iterator(chunk_size=CHUNK):
         overdue = r["overdue"] or (r["due_at"] is not None and r["due_at"] < now and r["status"] not in (Status.CLOSED, Status.VOIDED, Status.DUPLICATE, Status.SUSPENDED))
         ws.write_row((
-            _number(r["id"], r["reported_at"]), safe_text(r["category__name"]), safe_text(r["title"]),
+            WorkOrder.format_number(r["id"], r["reported_at"]), safe_text(r["category__name"]), safe_text(r["title"]),
             STATUS_ZH.get(r["status"], r["status"]), SOURCE_ZH.get(r["source"], r["source"]), safe_text(r["region__name"]),
             safe_text(r["address"]), safe_text(r["handler_region__name"]), safe_text(r["department"]),
             safe_text(r["assignee__display_name"] or r["assignee__username"] or ""), _t(r["reported_at"]), _t(r["due_at"]),
@@ -94,7 +89,7 @@ def write_ledger(qs, path: str) -> int:
     n = 0
     for r in qs.values(*LEDGER_FIELDS).iterator(chunk_size=CHUNK):
         ws.write_row((
-            _number(r["id"], r["reported_at"]), safe_text(r["category__name"]), safe_text(r["title"]),
+            WorkOrder.format_number(r["id"], r["reported_at"]), safe_text(r["category__name"]), safe_text(r["title"]),
             SOURCE_ZH.get(r["source"], r["source"]), safe_text(r["region__name"]), safe_text(r["address"]),
             safe_text(r["reporter_name"]), r["reporter_phone_masked"], _t(r["reported_at"]), _t(r["filed_at"]),
             _t(r["dispatched_at"]), _t(r["handled_at"]), _t(r["verified_at"]), _t(r["closed_at"]),

@@ -302,10 +302,15 @@ class WorkOrder(models.Model):
     def number(self) -> str:
         """The number people read out on the phone: the day it was reported and the row id
         (no counter to contend for under load)."""
+        return self.format_number(self.pk or 0, self.reported_at)
+
+    @staticmethod
+    def format_number(pk: int, reported_at) -> str:
+        """The number of the order with this id and report time (for rows read as values)."""
         from django.utils import timezone
 
-        day = timezone.localtime(self.reported_at).strftime("%Y%m%d") if self.reported_at else "00000000"
-        return f"{day}{self.pk or 0:07d}"
+        day = timezone.localtime(reported_at).strftime("%Y%m%d") if reported_at else "00000000"
+        return f"{day}{pk:07d}"
 
     @staticmethod
     def pk_from_number(number: str) -> int | None:

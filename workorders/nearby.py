@@ -9,20 +9,14 @@ import math
 
 from django.utils import timezone
 
+from regions.geo import EARTH_RADIUS_M as EARTH_M
+from regions.geo import haversine_m as haversine
+
 from .models import OPEN_STATUSES, WorkOrder
 
 RADIUS_M = 50
 DAYS = 7
-EARTH_M = 6_371_000
 LIMIT = 5
-
-
-def haversine(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Metres between two points on the earth."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def box(lat: float, lng: float, radius_m: float = RADIUS_M) -> tuple[float, float, float, float]:

@@ -68,6 +68,10 @@ SAFETY = [
         A("occupied", "是否有人居住", Datatype.SINGLEVALUELIST, True, YES_NO),
         A("damage", "损坏情况", Datatype.TEXT),
     ]),
+    # 三必 must-report: any other hazard a grid worker finds goes to the community at once.
+    ("safety.hazard", "其他安全隐患", 4 * 60, 60, {"settle_on_spot": False, "keywords": "隐患 安全 危险 三必"}, [
+        A("risk", "危险程度", Datatype.SINGLEVALUELIST, False, (("low", "一般"), ("high", "较大"), ("severe", "重大"))),
+    ]),
 ]
 FACILITIES = [
     ("facility.road", "道路破损", 3 * DAY, 8 * 60, {"settle_on_spot": False, "keywords": "坑洼 路面 破损 塌陷"}, [
@@ -281,6 +285,20 @@ def seed_categories() -> dict:
             A("injured", "是否有人员受伤", Datatype.SINGLEVALUELIST, True, YES_NO),
         ],
         sla={FILE: (10, 5), DISPATCH: (10, 5), HANDLE: (2 * 60, 60), VERIFY: (60, 30)}, route=community,
+    )
+
+    # 三必 must-report: a key person's arrival reaches the community within half an hour (filing)
+    # and is followed up within a day.
+    s.category(
+        "incident.key_arrival", "重点人员到达", Kind.INCIDENT, event, settle_on_spot=False, keywords="重点人员 到达 来访 返回 三必",
+        attributes=[
+            A("person", "人员姓名", Datatype.STRING, True),
+            A("from_place", "从何处来", Datatype.STRING, True),
+            A("arrived_on", "到达时间", Datatype.DATETIME, True),
+            A("kind", "人员类别", Datatype.SINGLEVALUELIST, False, (
+                ("correction", "社区矫正"), ("released", "刑满释放"), ("drug", "吸毒人员"), ("mental", "严重精神障碍"), ("petition", "信访重点"), ("other", "其他"))),
+        ],
+        sla={FILE: (30, 10), DISPATCH: (30, 10), HANDLE: (DAY, 4 * 60), VERIFY: (2 * 60, 60)}, route=community,
     )
 
     # 诉求: resident demands, on the community's problem ledger.

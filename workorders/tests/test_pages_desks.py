@@ -201,3 +201,17 @@ def test_someone_elses_notification_is_a_404(world, cats, login):
 def test_a_grid_worker_source_is_shown(world, cats, login):
     o = wo.report(world.grid1_user, category=cats["dispute"], source=Source.GRID, region=world.grid1)
     assert o.get_source_display() in login(world.community1).get(reverse("workorders:board")).content.decode()
+
+
+def test_desk_rows_escape_what_people_typed(world, cats, login):
+    """The rows are built as HTML in the view: titles and addresses stay text."""
+    o = _order(world, cats, grid=1, title="<b>粗体</b>&", address="<i>斜体</i>")
+    WorkOrder.objects.filter(pk=o.pk).update(overdue=True, due_at=timezone.now() - dt.timedelta(hours=2))
+    pages = [
+        login(world.community1).get(reverse("workorders:board")).content.decode(),
+        login(world.street1).get(reverse("workorders:overdue")).content.decode(),
+    ]
+    for html in pages:
+        assert "&lt;b&gt;粗体&lt;/b&gt;&amp;" in html and "<b>粗体" not in html
+        assert "<i>斜体" not in html
+    assert "&lt;i&gt;斜体&lt;/i&gt;" in pages[0]
