@@ -42,7 +42,7 @@ lint: venv
 
 # Needs GNU gettext (apt-get install gettext); the compiled .mo files are committed.
 messages: venv
-	for app in web accounts regions registry workorders insights mediation api linli; do \
+	for app in web accounts regions registry workorders insights mediation fieldwork api linli; do \
 	  (cd $$app && ../$(PY) ../manage.py makemessages -l zh_Hans --no-obsolete --add-location file --ignore 'tests/*') || exit 1; done
 	$(PY) manage.py compilemessages --ignore '.venv' --ignore 'var' --ignore 'bench' --ignore 'node_modules'
 

@@ -86,3 +86,37 @@ def _chinese_first():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _forget_rule_caches():
+    """Per-process rule caches must not carry rows of a rolled-back test into the next one."""
+    yield
+    from fieldwork import dues
+
+    dues.forget()
+
+
+# Rows the data migrations write. A transactional test (live_server) ends by flushing every table,
+# so the next one would start without them: put them back first.
+_SEEDS = [
+    ("registry.migrations.0002_care_tags", "seed", "registry.CareTag"),
+    ("fieldwork.migrations.0002_seed_rules", "seed", "fieldwork.VisitRule"),
+    ("insights.migrations.0003_ranking_default", "seed", "insights.RankingRule"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _migration_rows(request):
+    if "live_server" not in request.fixturenames and "transactional_db" not in request.fixturenames:
+        yield
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for module, func, model in _SEEDS:
+        if not apps.get_model(model).objects.exists():
+            getattr(importlib.import_module(module), func)(apps, None)
+    yield

@@ -172,6 +172,7 @@ def on_permission_denied(request, exc):
 
 def _add_routers():
     from accounts.api import router as accounts_router
+    from fieldwork.api import router as fieldwork_router
     from regions.api import router as regions_router
     from registry.api import router as registry_router
     from workorders.api import router as workorders_router
@@ -180,6 +181,7 @@ def _add_routers():
     api.add_router("/regions/", regions_router)
     api.add_router("/registry/", registry_router)
     api.add_router("/workorders/", workorders_router)
+    api.add_router("/fieldwork/", fieldwork_router)
 
 
 _add_routers()

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "workorders",
     "insights",
     "mediation",
+    "fieldwork",
     "api",
     "web",
 ]
@@ -166,7 +167,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 # The apps' catalogues are listed here so that their wording wins over Django's bundled ones
 # (django.contrib.admin comes first in INSTALLED_APPS and would otherwise answer "History", "Add"...).
-LOCALE_PATHS = [BASE_DIR / "locale"] + [BASE_DIR / app / "locale" for app in ("linli", "regions", "accounts", "registry", "workorders", "insights", "mediation", "api", "web")]
+LOCALE_PATHS = [BASE_DIR / "locale"] + [BASE_DIR / app / "locale" for app in ("linli", "regions", "accounts", "registry", "workorders", "insights", "mediation", "fieldwork", "api", "web")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

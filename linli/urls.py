@@ -12,6 +12,7 @@ urlpatterns = [
     path("workorders/", include("workorders.urls")),
     path("mediation/", include("mediation.urls")),
     path("insights/", include("insights.urls")),
+    path("fieldwork/", include("fieldwork.urls")),
     path("open311/v2/", include("api.open311")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -931,6 +931,10 @@ def run_import(job_id: int) -> ImportJob:
         if gc_was_on:
             gc.enable()
     job.refresh_from_db()
+    if job.status == ImportStatus.DONE and (job.created_count or job.updated_count):
+        from .signals import area_changed
+
+        area_changed(job.region_path)
     if outcome is not None:
         save_outcome(job, outcome)
         from . import tasks

@@ -34,6 +34,7 @@ from .models import (
     ResidentTag,
 )
 from .pinyin import name_pinyin
+from .signals import household_changed
 
 
 def _require(actor, perm: str, path: str | None = None):
@@ -280,6 +281,7 @@ def register_resident(actor, *, household: Household, data: dict, relation="head
     r.save()
     ResidentEvent.objects.create(resident=r, kind=kind, date=on, to_household=household, note=note, created_by=actor)
     refresh_age_tags(r)
+    household_changed(household.pk)
     return r
 
 
@@ -328,6 +330,7 @@ def move_out(actor, resident: Resident, *, on=None, note="") -> Resident:
     r.status = ResidentStatus.MOVED_OUT
     r.save()
     ResidentEvent.objects.create(resident=r, kind=EventKind.MOVE_OUT, date=on, from_household=from_hh, note=note, created_by=actor)
+    household_changed(from_hh.pk if from_hh else None)
     return r
 
 
@@ -349,6 +352,7 @@ def move_house(actor, resident: Resident, *, household: Household, relation="oth
     ResidentEvent.objects.create(
         resident=r, kind=EventKind.MOVE_HOUSE, date=on, from_household=from_hh, to_household=household, note=note, created_by=actor
     )
+    household_changed(from_hh.pk if from_hh else None, household.pk)
     return r
 
 
@@ -365,6 +369,7 @@ def return_resident(actor, resident: Resident, *, household: Household, relation
     r.save()
     ResidentTag.objects.filter(resident=r).update(region_path=r.region_path)
     ResidentEvent.objects.create(resident=r, kind=EventKind.MOVE_IN, date=on, to_household=household, note=note, created_by=actor)
+    household_changed(household.pk)
     return r
 
 
@@ -383,6 +388,7 @@ def record_death(actor, resident: Resident, *, on=None, note="") -> Resident:
     r.save()
     ResidentTag.objects.filter(resident=r, end_date__isnull=True).update(end_date=on)
     ResidentEvent.objects.create(resident=r, kind=EventKind.DEATH, date=on, from_household=from_hh, note=note, created_by=actor)
+    household_changed(from_hh.pk if from_hh else None)
     return r
 
 
@@ -398,9 +404,11 @@ def refresh_age_tags(r: Resident, today: dt.date | None = None):
         open_row = ResidentTag.objects.filter(resident=r, tag=tag, end_date__isnull=True).first()
         if fits and open_row is None:
             ResidentTag.objects.create(resident=r, tag=tag, start_date=today, region_path=r.region_path)
+            household_changed(r.household_id)
         elif not fits and open_row is not None:
             open_row.end_date = today
             open_row.save(update_fields=["end_date"])
+            household_changed(r.household_id)
 
 
 @transaction.atomic
@@ -416,7 +424,9 @@ def add_tag(actor, resident: Resident, tag: CareTag | str, *, on=None, note="") 
     existing = ResidentTag.objects.filter(resident=resident, tag=tag, end_date__isnull=True).first()
     if existing:
         return existing
-    return ResidentTag.objects.create(resident=resident, tag=tag, start_date=on, note=note, region_path=resident.region_path)
+    row = ResidentTag.objects.create(resident=resident, tag=tag, start_date=on, note=note, region_path=resident.region_path)
+    household_changed(resident.household_id)
+    return row
 
 
 @transaction.atomic
@@ -426,6 +436,7 @@ def end_tag(actor, resident: Resident, tag: CareTag, *, on=None) -> None:
     for row in ResidentTag.objects.filter(resident=resident, tag=tag, end_date__isnull=True):
         row.end_date = max(on, row.start_date)
         row.save(update_fields=["end_date"])
+    household_changed(resident.household_id)
 
 
 # ---------------------------------------------------------------- organisations

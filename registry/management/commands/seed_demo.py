@@ -42,3 +42,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo mediation cases: {cases}.")
         # The dashboards' figures at once (the minute job keeps them current afterwards).
         refresh_rollups()
+        from fieldwork.demo import build as build_fieldwork
+
+        # Field work last: its visits find work orders and its arrivals attend the demo's orders.
+        self.stdout.write(str(build_fieldwork(seed=seed)))
+        refresh_rollups()

@@ -1,0 +1,589 @@
+"""Compliance and workload figures of field work: the worker-day facts and the `fw.*` roll-ups.
+
+1. Facts. A WorkerDay row is one grid worker's work on one local day in one grid: patrol
+   seconds (a patrol crossing midnight is split at local midnight), whether that met the patrol
+   rule of the day (the deepest area's PatrolRule wins), visits made, work orders reported (source
+   grid), and the orders assigned to the worker whose deadline fell that day (and passed), with
+   those closed by the deadline. `refresh()` (every 10 minutes) rewrites only the worker-days
+   touched since the watermark "fw": visits created, patrols started or ended (and patrols of the
+   last days whose seconds no longer match, for patrols sent late from a phone), orders changed or
+   whose deadline passed. `rebuild()` recomputes all; the tests check both give the same rows.
+   Coverage and the overdue count of a grid are recomputed when its visits, care tags, residents
+   or households changed (the audit log says which); a changed visit rule, a new period and the
+   passing of a day are taken up by the daily pass `refresh_recent()` (and by `refresh()` when a
+   rule changed).
+
+2. Roll-ups (insights Rollup, indicators `fw.*`, periods month / quarter / year; the overdue
+   snapshot is a "day" row of today). A unit's cell is the sum of its own rows (rows whose region
+   is the unit itself) and of its children's cells, so a change in one grid recomputes that grid
+   from the raw rows and then each ancestor from its children's stored cells: the work is one
+   grid's rows plus a few children per level, never a whole city.
+
+| indicator                  | counted on                   | what                                            |
+| fw.coverage.required       | the item's last day (today   | due items (household × rule × period)           |
+| fw.coverage.met            |  for the current period)     | of those, done >= required                      |
+| fw.overdue (day, today)    | today                        | households with a current item not done, due_on |
+|                            |                              | before today                                    |
+| fw.visits                  | the visit's day              | visits                                          |
+| fw.patrol.seconds          | the day patrolled            | patrol seconds                                  |
+| fw.patrol.worker_days      | the day                      | worker-days with any field work (WorkerDay rows)|
+| fw.patrol.days_met         | the day                      | of those, patrol minimum met                    |
+| fw.reports                 | the day reported             | work orders a grid worker reported              |
+| fw.orders.due / .on_time   | the deadline's day           | the workers' orders due, and closed by then     |
+| fw.attend.count / .seconds | the arrival's day            | must-attend arrivals and seconds from the report|
+| fw.rating.count / .sum     | the rating's day             | residents' ratings of grid workers, and stars   |
+
+coverage % = met / required; avg patrol hours per worker-day = seconds / 3600 / worker_days;
+share of worker-days meeting the minimum = days_met / worker_days; on-time % = on_time / due;
+average arrival minutes = attend.seconds / attend.count / 60; evaluation = rating.sum / count.
+"""
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, When
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from accounts.models import Role, RoleAssignment
+from insights import periods
+from insights.models import Rollup, Watermark
+from insights.periods import ancestor_paths, period_end, period_start
+from linli.db import prefix_q
+from regions.models import Region
+from workorders.models import Source, Status, WorkOrder
+
+from .models import Attendance, DueItem, Patrol, PatrolStatus, Visit, WorkerDay, WorkerRating
+from .patrols import MinMinutes
+
+WATERMARK = "fw"
+EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+OVERLAP = dt.timedelta(seconds=120)
+# Patrols and arrivals sent from a phone that was offline carry their own (earlier) times.
+LATE = dt.timedelta(days=3)
+PERIODS = ("month", "quarter", "year")
+GRID_DEPTH = 5
+
+INDICATORS = (
+    "fw.coverage.required",
+    "fw.coverage.met",
+    "fw.visits",
+    "fw.patrol.seconds",
+    "fw.patrol.worker_days",
+    "fw.patrol.days_met",
+    "fw.reports",
+    "fw.orders.due",
+    "fw.orders.on_time",
+    "fw.attend.count",
+    "fw.attend.seconds",
+    "fw.rating.count",
+    "fw.rating.sum",
+)
+SNAPSHOT = "fw.overdue"
+FACT_FIELDS = ("patrol_seconds", "patrol_min_met", "visits", "reports", "orders_due", "orders_on_time")
+
+
+# ---------------------------------------------------------------- periods
+
+
+def worker_day_sums() -> dict:
+    """The sums of a group of WorkerDay rows: worker-days, days meeting the patrol minimum,
+    patrol seconds, visits, reports, orders due and closed on time."""
+    return {
+        "n": Count("id"),
+        "met": Sum(Case(When(patrol_min_met=True, then=1), default=0, output_field=IntegerField())),
+        "seconds": Sum("patrol_seconds"),
+        "visits": Sum("visits"),
+        "reports": Sum("reports"),
+        "due": Sum("orders_due"),
+        "on_time": Sum("orders_on_time"),
+    }
+
+
+def cells_of(day: dt.date | None) -> set[tuple[str, dt.date]]:
+    return periods.cells(day, PERIODS)
+
+
+def _local(value: dt.datetime) -> dt.date:
+    return timezone.localtime(value).date()
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time()))
+
+
+# ---------------------------------------------------------------- facts
+
+
+class _Grids:
+    """The grid a work order counts in for a worker: the grid its place lies in, else the
+    worker's own grid."""
+
+    def __init__(self):
+        self.by_path: dict[str, tuple[int, str]] = {}
+        self.own: dict[int, tuple[int, str]] = {}
+        for user_id, region_id, path in RoleAssignment.objects.filter(role=Role.GRID_WORKER).values_list("user_id", "region_id", "region_path"):
+            self.own.setdefault(user_id, (region_id, path))
+
+    def workers(self) -> set[int]:
+        return set(self.own)
+
+    def of(self, worker_id: int, path: str) -> tuple[int, str] | None:
+        step = Region.steplen
+        if len(path) >= GRID_DEPTH * step:
+            gpath = path[: GRID_DEPTH * step]
+            if gpath not in self.by_path:
+                rid = Region.objects.filter(path=gpath).values_list("pk", flat=True).first()
+                self.by_path[gpath] = (rid, gpath) if rid else None
+            if self.by_path[gpath]:
+                return self.by_path[gpath]
+        return self.own.get(worker_id)
+
+
+def _split(start: dt.datetime, end: dt.datetime):
+    """(local day, seconds) of [start, end), cut at local midnights."""
+    day = _local(start)
+    while start < end:
+        stop = min(end, _midnight(day + dt.timedelta(days=1)))
+        yield day, int((stop - start).total_seconds())
+        start, day = stop, day + dt.timedelta(days=1)
+
+
+def _patrol_seconds(qs) -> dict:
+    """{(worker, grid id, grid path, day): seconds} of ended patrols."""
+    out: dict = defaultdict(int)
+    for w, g, path, started, seconds in qs.values_list("worker_id", "region_id", "region_path", "started_at", "seconds"):
+        for day, s in _split(started, started + dt.timedelta(seconds=seconds)):
+            out[(w, g, path, day)] += s
+    return out
+
+
+def compute_days(pairs: set | None, now: dt.datetime | None = None) -> dict:
+    """The WorkerDay values of the (worker id, day) pairs given (None: every worker-day):
+    {(worker, grid, day): {"region_path", fields...}}. Days with nothing done have no row."""
+    now = now or timezone.now()
+    workers = lo = hi = None
+    if pairs is not None:
+        if not pairs:
+            return {}
+        workers = sorted({w for w, _d in pairs})
+        lo = _midnight(min(d for _w, d in pairs))
+        hi = _midnight(max(d for _w, d in pairs) + dt.timedelta(days=1))
+    out: dict = {}
+
+    def row(w, g, path, day):
+        if pairs is not None and (w, day) not in pairs:
+            return None
+        key = (w, g, day)
+        if key not in out:
+            out[key] = {"region_path": path, "patrol_seconds": 0, "patrol_min_met": False, "visits": 0, "reports": 0, "orders_due": 0, "orders_on_time": 0}
+        return out[key]
+
+    def window(qs, field, worker_field):
+        if workers is not None:
+            qs = qs.filter(**{f"{worker_field}__in": workers, f"{field}__gte": lo, f"{field}__lt": hi})
+        return qs
+
+    patrols = Patrol.objects.filter(status=PatrolStatus.ENDED)
+    if workers is not None:
+        # A patrol lasts at most a day: one that began the day before may reach into the window.
+        patrols = patrols.filter(worker_id__in=workers, started_at__lt=hi, started_at__gte=lo - dt.timedelta(days=1))
+    for (w, g, path, day), s in _patrol_seconds(patrols).items():
+        r = row(w, g, path, day)
+        if r is not None:
+            r["patrol_seconds"] += s
+
+    for w, g, path, at in window(Visit.objects.all(), "visited_at", "worker_id").values_list("worker_id", "region_id", "region_path", "visited_at"):
+        r = row(w, g, path, _local(at))
+        if r is not None:
+            r["visits"] += 1
+
+    grids = _Grids()
+    field_workers = grids.workers()
+    reports = window(WorkOrder.objects.filter(source=Source.GRID, reporter__isnull=False), "reported_at", "reporter_id")
+    for w, path, at in reports.values_list("reporter_id", "region_path", "reported_at"):
+        grid = grids.of(w, path) if w in field_workers else None
+        r = row(w, *grid, _local(at)) if grid else None
+        if r is not None:
+            r["reports"] += 1
+
+    due = window(
+        WorkOrder.objects.filter(assignee__isnull=False, deadline__isnull=False, deadline__lte=now).exclude(status__in=[Status.VOIDED, Status.DUPLICATE]),
+        "deadline",
+        "assignee_id",
+    )
+    for w, path, deadline, status, closed_at in due.values_list("assignee_id", "region_path", "deadline", "status", "closed_at"):
+        grid = grids.of(w, path) if w in field_workers else None
+        r = row(w, *grid, _local(deadline)) if grid else None
+        if r is not None:
+            r["orders_due"] += 1
+            if status == Status.CLOSED and closed_at is not None and closed_at <= deadline:
+                r["orders_on_time"] += 1
+
+    minimum = MinMinutes()
+    for (_w, _g, day), r in out.items():
+        r["patrol_min_met"] = r["patrol_seconds"] > 0 and r["patrol_seconds"] >= minimum(r["region_path"], day) * 60
+    return out
+
+
+def _stored_days(pairs: set | None) -> dict:
+    qs = WorkerDay.objects.all()
+    if pairs is not None:
+        if not pairs:
+            return {}
+        qs = qs.filter(worker_id__in={w for w, _d in pairs}, day__in={d for _w, d in pairs})
+    out = {}
+    for r in qs.values("pk", "worker_id", "grid_id", "day", "region_path", *FACT_FIELDS):
+        if pairs is None or (r["worker_id"], r["day"]) in pairs:
+            out[(r["worker_id"], r["grid_id"], r["day"])] = r
+    return out
+
+
+def _late_patrol_pairs(now: dt.datetime) -> set:
+    """Worker-days of recent patrols whose stored seconds differ from the patrols (a patrol
+    ended offline reaches the server with an ended_at older than the watermark)."""
+    since = now - LATE
+    fresh: dict = defaultdict(int)
+    # A patrol lasts at most a day: those begun the day before reach into the window too.
+    recent = Patrol.objects.filter(status=PatrolStatus.ENDED, started_at__gte=since - dt.timedelta(days=1))
+    for (w, _g, _p, day), s in _patrol_seconds(recent).items():
+        fresh[(w, day)] += s
+    stored: dict = defaultdict(int)
+    for w, day, s in WorkerDay.objects.filter(day__gte=_local(since) + dt.timedelta(days=1)).values_list("worker_id", "day", "patrol_seconds"):
+        stored[(w, day)] += s
+    first = _local(since) + dt.timedelta(days=1)  # the first day wholly inside the window
+    return {k for k in set(fresh) | set(stored) if k[1] >= first and fresh.get(k, 0) != stored.get(k, 0)}
+
+
+def touched_pairs(since: dt.datetime, now: dt.datetime) -> set:
+    """(worker, day) of every fact source changed since `since`."""
+    pairs = set()
+    for w, at in Visit.objects.filter(created_at__gte=since).values_list("worker_id", "visited_at"):
+        pairs.add((w, _local(at)))
+    patrols = Patrol.objects.filter(status=PatrolStatus.ENDED).filter(Q(started_at__gte=since) | Q(ended_at__gte=since))
+    for w, _g, _p, day in _patrol_seconds(patrols):
+        pairs.add((w, day))
+    pairs |= _late_patrol_pairs(now)
+    orders = WorkOrder.objects.filter(Q(updated_at__gte=since) | Q(deadline__gte=since, deadline__lte=now))
+    for reporter, source, reported, assignee, deadline in orders.values_list("reporter_id", "source", "reported_at", "assignee_id", "deadline"):
+        if reporter and source == Source.GRID:
+            pairs.add((reporter, _local(reported)))
+        if assignee and deadline and deadline <= now:
+            pairs.add((assignee, _local(deadline)))
+    return pairs
+
+
+def registry_paths(since: dt.datetime) -> tuple[set, bool]:
+    """Grids whose due items may have changed since `since` (care tags, residents or households
+    changed, read from the audit log), and whether a visit rule changed (then every grid)."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from registry.models import Household, Resident, ResidentTag
+
+    from .models import VisitRule
+
+    cts = ContentType.objects.get_for_models(ResidentTag, Resident, Household, VisitRule)
+    by_ct = {ct.pk: model for model, ct in cts.items()}
+    ids: dict = defaultdict(set)
+    for ct_id, pk in LogEntry.objects.filter(timestamp__gte=since, content_type_id__in=list(by_ct)).values_list("content_type_id", "object_pk"):
+        ids[by_ct[ct_id]].add(pk)
+    paths = set()
+    for model in (ResidentTag, Resident, Household):
+        for chunk in _chunks(sorted(ids.get(model, ()))):
+            paths |= set(model.objects.filter(pk__in=chunk).values_list("region_path", flat=True))
+    return paths, bool(ids.get(VisitRule))
+
+
+def write_days(pairs: set | None, now: dt.datetime) -> dict[str, set]:
+    """Bring the WorkerDay rows of `pairs` (None: all) in line with the sources; returns the
+    {grid path: days} whose figures changed."""
+    fresh = compute_days(pairs, now)
+    stored = _stored_days(pairs)
+    changed: dict[str, set] = defaultdict(set)
+    drop, add = [], []
+    for key, old in stored.items():
+        new = fresh.get(key)
+        if new is None or any(new[f] != old[f] for f in FACT_FIELDS) or new["region_path"] != old["region_path"]:
+            drop.append(old["pk"])
+            changed[old["region_path"]].add(key[2])
+    for key, new in fresh.items():
+        old = stored.get(key)
+        if old is None or old["pk"] in drop:
+            w, g, day = key
+            add.append(WorkerDay(worker_id=w, grid_id=g, day=day, **new))
+            changed[new["region_path"]].add(day)
+    for i in range(0, len(drop), 500):
+        WorkerDay.objects.filter(pk__in=drop[i : i + 500]).delete()
+    WorkerDay.objects.bulk_create(add, batch_size=1000)
+    return changed
+
+
+# ---------------------------------------------------------------- roll-ups
+
+
+def _month_cells(month: dt.date, cells: set) -> list:
+    return [c for c in ((p, period_start(p, month)) for p in PERIODS) if c in cells]
+
+
+def _own(paths: list[str], cells: set, today: dt.date) -> dict:
+    """{(path, period, start): {indicator: value}} of the rows whose region is one of `paths`."""
+    out: dict = defaultdict(lambda: defaultdict(float))
+    ranged = [c for c in cells if c[0] != "day"]
+    if not paths:
+        return out
+    if ranged:
+        lo = min(s for _p, s in ranged)
+        hi = max(period_end(p, s) for p, s in ranged)
+
+        def add(path, month, values):
+            for cell in _month_cells(month, cells):
+                bucket = out[(path, *cell)]
+                for k, v in values.items():
+                    bucket[k] += v or 0
+
+        for chunk in _chunks(paths):
+            days = (
+                WorkerDay.objects.filter(region_path__in=chunk, day__gte=lo, day__lt=hi)
+                .annotate(m=TruncMonth("day"))
+                .values("region_path", "m")
+                .annotate(**worker_day_sums())
+            )
+            for r in days:
+                add(r["region_path"], _as_date(r["m"]), {
+                    "fw.patrol.worker_days": r["n"], "fw.patrol.days_met": r["met"], "fw.patrol.seconds": r["seconds"],
+                    "fw.visits": r["visits"], "fw.reports": r["reports"], "fw.orders.due": r["due"], "fw.orders.on_time": r["on_time"],
+                })  # fmt: skip
+            met = Sum(Case(When(done__gte=F("required"), then=1), default=0, output_field=IntegerField()))
+            ended = (
+                DueItem.objects.filter(region_path__in=chunk, period_start__lte=today, period_end__lt=min(today, hi), period_end__gte=lo)
+                .annotate(m=TruncMonth("period_end"))
+                .values("region_path", "m")
+                .annotate(n=Count("id"), met=met)
+            )
+            for r in ended:
+                add(r["region_path"], _as_date(r["m"]), {"fw.coverage.required": r["n"], "fw.coverage.met": r["met"]})
+            if lo <= today < hi:
+                current = (
+                    DueItem.objects.filter(region_path__in=chunk, period_start__lte=today, period_end__gte=today)
+                    .values("region_path")
+                    .annotate(n=Count("id"), met=met)
+                )
+                for r in current:
+                    add(r["region_path"], today.replace(day=1), {"fw.coverage.required": r["n"], "fw.coverage.met": r["met"]})
+            lo_at, hi_at = _midnight(lo), _midnight(hi)
+            attends = (
+                Attendance.objects.filter(region_path__in=chunk, arrived_at__gte=lo_at, arrived_at__lt=hi_at)
+                .annotate(m=TruncMonth("arrived_at"))
+                .values("region_path", "m")
+                .annotate(n=Count("id"), s=Sum("seconds"))
+            )
+            for r in attends:
+                add(r["region_path"], _as_date(r["m"]), {"fw.attend.count": r["n"], "fw.attend.seconds": r["s"]})
+            ratings = (
+                WorkerRating.objects.filter(region_path__in=chunk, at__gte=lo_at, at__lt=hi_at)
+                .annotate(m=TruncMonth("at"))
+                .values("region_path", "m")
+                .annotate(n=Count("id"), s=Sum("score"))
+            )
+            for r in ratings:
+                add(r["region_path"], _as_date(r["m"]), {"fw.rating.count": r["n"], "fw.rating.sum": r["s"]})
+    if ("day", today) in cells:
+        for chunk in _chunks(paths):
+            late = (
+                DueItem.objects.filter(region_path__in=chunk, period_start__lte=today, period_end__gte=today, done__lt=F("required"), due_on__lt=today)
+                .values("region_path")
+                .annotate(n=Count("household_id", distinct=True))
+            )
+            for r in late:
+                out[(r["region_path"], "day", today)][SNAPSHOT] += r["n"]
+    return out
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+def _chunks(items: list, size: int = 500):
+    items = list(items)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _cell_q(cells) -> Q:
+    q = Q()
+    by_period = defaultdict(set)
+    for p, s in cells:
+        by_period[p].add(s)
+    for p, starts in by_period.items():
+        q |= Q(period=p, period_start__in=sorted(starts))
+    return q
+
+
+def recompute(paths, cells, today: dt.date | None = None) -> int:
+    """Rebuild the fw.* cells of the units on `paths` and all their ancestors for `cells`
+    ((period, start) pairs; ("day", today) is the overdue snapshot). Each unit = its own rows +
+    its children's stored cells, computed from the deepest level up. Returns rows written."""
+    today = today or timezone.localdate()
+    cells = {c for c in cells if c[0] != "day" or c[1] == today}
+    if not paths or not cells:
+        return 0
+    every = sorted({a for p in paths for a in ancestor_paths(p)})
+    regions = {r.path: r for r in Region.objects.filter(path__in=every).only("pk", "path", "depth", "level")}
+    own = _own(list(regions), cells, today)
+    values: dict = {}  # (path, period, start) -> {indicator: value}
+    indicators = [*INDICATORS, SNAPSHOT]
+    cell_q = _cell_q(cells)
+    step = Region.steplen
+    for depth in sorted({r.depth for r in regions.values()}, reverse=True):
+        level_paths = [p for p, r in regions.items() if r.depth == depth]
+        # Children already recomputed in this run are in `values`; the others are read.
+        kids: dict = defaultdict(lambda: defaultdict(float))
+        prefix = Q()
+        # Many parents: read the whole level (one indexed range) rather than OR-ing prefixes.
+        if len(level_paths) <= 50:
+            for p in level_paths:
+                prefix |= prefix_q("region_path", p)
+        wanted = set(level_paths)
+        fresh_children = {p for p, r in regions.items() if r.depth == depth + 1}
+        stored = Rollup.objects.filter(prefix, cell_q, level=depth + 1, indicator__in=indicators).values_list(
+            "region_path", "period", "period_start", "indicator", "value"
+        )
+        for path, period, start, ind, v in stored:
+            if path in fresh_children or path[: depth * step] not in wanted:
+                continue
+            kids[(path[: depth * step], period, start)][ind] += v
+        for (path, period, start), vals in values.items():
+            if path in fresh_children:
+                for ind, v in vals.items():
+                    kids[(path[: depth * step], period, start)][ind] += v
+        for p in level_paths:
+            for period, start in cells:
+                merged = defaultdict(float)
+                for src in (own.get((p, period, start)), kids.get((p, period, start))):
+                    for ind, v in (src or {}).items():
+                        merged[ind] += v
+                values[(p, period, start)] = merged
+    rows = []
+    for (path, period, start), vals in values.items():
+        region = regions[path]
+        for ind, v in vals.items():
+            if v and (ind == SNAPSHOT) == (period == "day"):
+                rows.append(Rollup(region_id=region.pk, region_path=path, level=region.depth, period=period, period_start=start, indicator=ind, value=round(v, 4)))
+    with transaction.atomic():
+        ids = [r.pk for r in regions.values()]
+        for chunk in _chunks(ids):
+            Rollup.objects.filter(cell_q, region_id__in=chunk, indicator__in=indicators).delete()
+        Rollup.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def _recent_cells(today: dt.date) -> set:
+    """This and the previous month, quarter and year, and today's snapshot."""
+    cells = cells_of(today) | {("day", today)}
+    for p in PERIODS:
+        cells.add((p, period_start(p, period_start(p, today) - dt.timedelta(days=1))))
+    return cells
+
+
+def _leaf_paths() -> set:
+    paths = set(DueItem.objects.filter(period_end__gte=timezone.localdate() - dt.timedelta(days=400)).values_list("region_path", flat=True).distinct())
+    for model in (WorkerDay, Attendance, WorkerRating):
+        paths |= set(model.objects.values_list("region_path", flat=True).distinct())
+    return paths
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def refresh(now: dt.datetime | None = None) -> dict:
+    """Rewrite the worker-days and cells touched since the watermark; the first run rebuilds."""
+    now = now or timezone.now()
+    today = _local(now)
+    with transaction.atomic():
+        mark, created = Watermark.objects.select_for_update().get_or_create(name=WATERMARK, defaults={"value": EPOCH})
+        if created:
+            stats = _rebuild(now)
+        else:
+            since = mark.value - OVERLAP
+            pairs = touched_pairs(since, now)
+            changed = write_days(pairs, now)
+            # Visits change coverage and the overdue snapshot of their grid now; late arrivals
+            # and new ratings change their own cells.
+            for path, at in Visit.objects.filter(created_at__gte=since).values_list("region_path", "visited_at"):
+                changed[path] |= {_local(at), today}
+            for path, at in Attendance.objects.filter(arrived_at__gte=since - LATE).values_list("region_path", "arrived_at"):
+                changed[path].add(_local(at))
+            for path, at in WorkerRating.objects.filter(at__gte=since).values_list("region_path", "at"):
+                changed[path].add(_local(at))
+            # Due items follow the registry: coverage and the overdue count of those grids now.
+            grids, rules_changed = registry_paths(since)
+            for path in grids:
+                if len(path) >= GRID_DEPTH * Region.steplen:
+                    changed[path[: GRID_DEPTH * Region.steplen]].add(today)
+            by_cells: dict = defaultdict(set)
+            for path, days in changed.items():
+                cells = set().union(*(cells_of(d) for d in days))
+                if today in days:
+                    cells.add(("day", today))
+                by_cells[frozenset(cells)].add(path)
+            written = sum(recompute(paths, cells, today) for cells, paths in by_cells.items())
+            if rules_changed:
+                written += refresh_recent(today)
+            stats = {"pairs": len(pairs), "grids": len(changed), "cells": written}
+        mark.value = now
+        mark.save(update_fields=["value"])
+    return stats
+
+
+def _rebuild(now: dt.datetime) -> dict:
+    today = _local(now)
+    WorkerDay.objects.all().delete()
+    Rollup.objects.filter(indicator__startswith="fw.").delete()
+    write_days(None, now)
+    first = WorkerDay.objects.order_by("day").values_list("day", flat=True).first() or today
+    for model, field in ((DueItem, "period_end"), (Attendance, "arrived_at"), (WorkerRating, "at")):
+        v = model.objects.order_by(field).values_list(field, flat=True).first()
+        if v is not None:
+            first = min(first, _local(v) if isinstance(v, dt.datetime) else v)
+    cells = {("day", today)}
+    day = first.replace(day=1)
+    while day <= today:
+        cells |= cells_of(day)
+        day = period_end("month", day)
+    written = recompute(_leaf_paths(), cells, today)
+    return {"rebuilt": True, "days": WorkerDay.objects.count(), "cells": written}
+
+
+def rebuild(now: dt.datetime | None = None) -> dict:
+    """Recompute every worker-day and fw.* cell from the raw rows."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        Watermark.objects.select_for_update().filter(name=WATERMARK).delete()
+        return refresh(now)
+
+
+def refresh_recent(today: dt.date | None = None) -> int:
+    """The daily pass: coverage (due lists built, tags changed) and the overdue snapshot of this
+    and the previous periods everywhere."""
+    today = today or timezone.localdate()
+    return recompute(_leaf_paths(), _recent_cells(today), today)
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def refresh_job():
+    """Every 10 minutes: the worker-days and cells touched since the last run."""
+    return refresh()
+
+
+@db_periodic_task(crontab(minute="20", hour="0"))
+def refresh_recent_job():
+    """Just after midnight (after the due lists' new periods): a new day's overdue snapshot."""
+    return refresh_recent()

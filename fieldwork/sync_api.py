@@ -1,0 +1,57 @@
+"""The phone's offline queue over JSON (mounted at /api/fieldwork/).
+
+- `POST /sync` receives queued items `{"items": [{"key", "kind", "payload"}]}` (at most 500) and
+  answers one result per item, in order: ok (with the new object's id), duplicate (a replayed key:
+  the first answer's id, nothing changed), refused (code and messages; the same key always gets
+  the same refusal) or error (try again later). Session (with the X-CSRFToken header) or bearer.
+- `GET /bundle` is what the phone keeps for working with no signal: the due list and its
+  households, and the categories of the quick reports.
+"""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from ninja import Router, Schema
+
+from api.api import errors
+from linli.errors import Forbidden
+
+from . import access, sync
+
+router = Router(tags=["fieldwork"])
+
+
+class SyncIn(Schema):
+    items: list[Any]
+
+
+class SyncResult(Schema):
+    key: str | None
+    status: str
+    id: int | None = None
+    code: str = ""
+    message: str = ""
+    message_en: str = ""
+    field: str | None = None
+    detail: Any = None
+
+
+class SyncOut(Schema):
+    results: list[SyncResult]
+
+
+def _field_worker(user):
+    if not any(role in access.FIELD_ROLES for role, _p, _r in access.assignments(user)):
+        raise Forbidden("field_only", _("Only grid and community workers can send field records."))
+
+
+@router.post("/sync", response={200: SyncOut, **errors()}, summary="Receive a phone's queued offline items (idempotent per key)")
+def sync_items(request, body: SyncIn):
+    _field_worker(request.auth)
+    return {"results": sync.sync(request.auth, body.items)}
+
+
+@router.get("/bundle", response={200: dict, **errors()}, summary="The due list and households a grid worker keeps on the phone")
+def offline_bundle(request):
+    _field_worker(request.auth)
+    return sync.bundle(request.auth)

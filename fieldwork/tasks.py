@@ -1,0 +1,31 @@
+"""Background jobs of field work (huey). Under tests huey runs them immediately."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+# Periodic jobs defined next to their code: importing registers them with the consumer.
+from . import compliance, patrols  # noqa: F401
+
+
+@db_task()
+def rebuild_area(region_path: str):
+    """Due lists of an area after a bulk change (an import)."""
+    from . import dues
+
+    return dues.recompute_all(region_path=region_path)
+
+
+@db_task()
+def rebuild_rule(rule_id: int):
+    """A visit rule was added or edited: its current items only."""
+    from . import dues
+
+    return dues.rebuild_rule(rule_id)
+
+
+@db_periodic_task(crontab(minute="5", hour="0"))
+def new_periods_daily():
+    """Build the due items of any period that begins today (a new week, month or quarter)."""
+    from . import dues
+
+    return dues.ensure_current()

@@ -1,0 +1,175 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from fieldwork import compliance, dues, patrols
+from fieldwork.models import EvaluationRound, WorkerDay, WorkerRating
+from fieldwork.services import record_visit
+from insights.models import Rollup
+from workorders import services as wo
+from workorders.models import Source, Status, WorkOrder
+from workorders.testing import make_categories
+
+TODAY = timezone.localdate()
+D1 = TODAY - dt.timedelta(days=2)
+D2 = TODAY - dt.timedelta(days=1)
+
+
+def at(day, hour, minute=0):
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+
+
+def patrol(user, start, end):
+    p = patrols.start_patrol(user, started_at=start)
+    return patrols.end_patrol(user, p, ended_at=end)
+
+
+def cell(region, indicator, period="month", day=None):
+    day = day or D1
+    start = compliance.period_start(period, day)
+    return Rollup.objects.filter(region=region, period=period, period_start=start, indicator=indicator).values_list("value", flat=True).first() or 0
+
+
+def facts():
+    return sorted(WorkerDay.objects.values_list("worker_id", "grid_id", "day", *compliance.FACT_FIELDS))
+
+
+def figures():
+    return sorted(Rollup.objects.filter(indicator__startswith="fw.").values_list("region_id", "period", "period_start", "indicator", "value"))
+
+
+@pytest.fixture
+def field(world):
+    world.cats = make_categories(world)
+    dues.recompute_all(TODAY)
+    return world
+
+
+def activity(w):
+    """Two patrols (one over midnight), two visits, a grid report, an order due and closed in
+    time, a must-attend arrival and a rating, all in grid1 by grid1's worker."""
+    u = w.grid1_user
+    patrol(u, at(D1, 8), at(D1, 12, 30))  # 4.5 h: the 4 h minimum is met
+    patrol(u, at(D1, 22), at(D2, 1))  # 2 h on D1, 1 h on D2 (not met)
+    hh1, hh2 = w.g1.households
+    record_visit(u, household=hh1, visited_at=at(D1, 10), notes="看望")
+    record_visit(u, household=hh2, visited_at=at(D1, 11), nobody_home=True)
+    report = wo.report(u, category=w.cats["litter"], source=Source.GRID, region=w.grid1, title="垃圾", attributes={"amount": "small"})
+    dispute = wo.report(u, category=w.cats["dispute"], source=Source.GRID, region=w.grid1, title="纠纷")
+    from fieldwork import attend
+
+    WorkOrder.objects.filter(pk=dispute.pk).update(reported_at=timezone.now() - dt.timedelta(minutes=30))
+    dispute.refresh_from_db()
+    attend.arrive(u, dispute, arrived_at=dispute.reported_at + dt.timedelta(minutes=12))
+    # An order assigned to the worker, due on D1 and closed the hour before.
+    WorkOrder.objects.filter(pk=report.pk).update(
+        assignee=u, deadline=at(D1, 18), status=Status.CLOSED, closed_at=at(D1, 17), updated_at=timezone.now()
+    )
+    rnd = EvaluationRound.objects.create(name="下半年", period_start=dt.date(TODAY.year, 7, 1), opens_on=TODAY, closes_on=TODAY)
+    r = WorkerRating(round=rnd, worker=u, resident=w.g1.residents[0], score=4)
+    r.set_region(w.grid1)
+    r.save()
+    return report, dispute
+
+
+def test_worker_days_split_patrols_at_midnight_and_count_visits_reports_and_orders(field):
+    activity(field)
+    compliance.rebuild()
+    u, g = field.grid1_user.pk, field.grid1.pk
+    rows = {day: r for _w, _g, day, *r in facts() if _w == u and _g == g}
+    assert rows[D1] == [6.5 * 3600, True, 2, 0, 1, 1]
+    assert rows[D2] == [3600, False, 0, 0, 0, 0]
+    assert rows[TODAY] == [0, False, 0, 2, 0, 0]
+    assert len(facts()) == 3
+
+
+def test_figures_roll_up_from_grid_to_city(field):
+    activity(field)
+    compliance.rebuild()
+    w = field
+    for region in (w.grid1, w.community, w.street, w.city):
+        assert cell(region, "fw.visits") == 2
+        assert cell(region, "fw.patrol.seconds", "quarter") == 7.5 * 3600
+        assert cell(region, "fw.patrol.days_met", "year") == 1
+        assert cell(region, "fw.orders.on_time") == 1
+        assert cell(region, "fw.reports", day=TODAY) == 2
+        assert cell(region, "fw.attend.count", day=TODAY) == 1
+        assert cell(region, "fw.attend.seconds", day=TODAY) == 720
+        assert cell(region, "fw.rating.sum", day=TODAY) == 4
+    assert cell(w.grid1, "fw.patrol.worker_days", "year") == 3
+    assert cell(w.grid2, "fw.visits") == 0
+    # Coverage of the current period: 6 households × the quarterly rule, 2 of 6 visited once
+    # (twice needed) -> none met yet.
+    assert cell(w.city, "fw.coverage.required", day=TODAY) == 6
+    assert cell(w.community, "fw.coverage.required", day=TODAY) == 4
+    assert cell(w.city, "fw.coverage.met", day=TODAY) == 0
+
+
+def test_a_second_visit_meets_coverage_and_clears_the_overdue_count(field):
+    hh1 = field.g1.households[0]
+    compliance.rebuild()
+    quarter_first_due = dues.due_day(*dues.period_bounds("quarter", TODAY), 2, 0)
+    overdue_before = cell(field.grid1, "fw.overdue", "day", TODAY)
+    assert overdue_before == (2 if quarter_first_due < TODAY else 0)
+    record_visit(field.grid1_user, household=hh1, visited_at=timezone.now() - dt.timedelta(minutes=5), notes="a")
+    record_visit(field.grid1_user, household=hh1, visited_at=timezone.now(), notes="b")
+    compliance.refresh()
+    assert cell(field.grid1, "fw.coverage.met", day=TODAY) == 1
+    assert cell(field.city, "fw.coverage.met", day=TODAY) == 1
+    assert cell(field.grid1, "fw.overdue", "day", TODAY) == max(0, overdue_before - 1)
+
+
+def test_incremental_refreshes_equal_a_rebuild(field):
+    compliance.rebuild()
+    activity(field)
+    patrol(field.grid2_user, at(D2, 9), at(D2, 14))
+    compliance.refresh()
+    record_visit(field.grid2_user, household=field.g2.households[0], visited_at=at(D2, 15), notes="c")
+    compliance.refresh()
+    incremental_facts, incremental = facts(), figures()
+    assert incremental_facts and incremental
+    compliance.rebuild()
+    assert facts() == incremental_facts
+    assert figures() == incremental
+
+
+def test_an_idle_refresh_changes_nothing(field):
+    activity(field)
+    compliance.rebuild()
+    before = figures()
+    stats = compliance.refresh()
+    assert figures() == before
+    assert stats["pairs"] >= 0
+
+
+def test_a_new_care_tag_updates_coverage_at_the_next_refresh(field, django_capture_on_commit_callbacks):
+    from registry import services as reg
+
+    compliance.rebuild()
+    before = cell(field.grid1, "fw.coverage.required", day=TODAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        reg.add_tag(None, field.g1.residents[0], "dibao")  # hardship: a monthly visit too
+    compliance.refresh()
+    assert cell(field.grid1, "fw.coverage.required", day=TODAY) == before + 1
+    assert cell(field.city, "fw.coverage.required", day=TODAY) == 7
+    incremental = figures()
+    compliance.rebuild()
+    assert figures() == incremental
+
+
+def test_an_open_order_counts_as_due_once_its_deadline_passes(field):
+    u = field.grid1_user
+    order = wo.report(u, category=field.cats["litter"], source=Source.GRID, region=field.grid1, title="垃圾", attributes={"amount": "small"})
+    now = timezone.now()
+    WorkOrder.objects.filter(pk=order.pk).update(assignee=u, deadline=now + dt.timedelta(hours=1), updated_at=now - dt.timedelta(hours=1))
+    compliance.rebuild(now)
+    assert not WorkerDay.objects.filter(orders_due__gt=0).exists()
+    later = now + dt.timedelta(hours=2)
+    compliance.refresh(later)
+    due_day = timezone.localtime(now + dt.timedelta(hours=1)).date()
+    assert WorkerDay.objects.get(worker=u, day=due_day).orders_due == 1
+    assert WorkerDay.objects.get(worker=u, day=due_day).orders_on_time == 0
+    incremental = facts()
+    compliance.rebuild(later)
+    assert facts() == incremental

@@ -1,0 +1,602 @@
+"""Pages of visits and 三必: the grid worker's due list (the field home), the visit form, visit
+lists and history, must-attend orders, must-report quick forms, and the rules admin.
+
+Views parse, call fieldwork.services / attend / rules_admin, render. Rows come through the
+access layers, so an id outside the user's area is a 404; any other refusal is shown at the
+form with nothing changed.
+"""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.access import assignments, get_scoped, scope_paths
+from accounts.models import Role, User
+from linli.db import prefix_q
+from linli.errors import DomainError
+from regions.models import Level, Region
+from registry import access as registry_access
+from registry.models import CareTag, ResidentStatus, ResidentTag
+from web.decorators import page, raise_access
+
+from . import access, attend, dues, forms, rules_admin, services
+from .models import Attendance, PatrolRule, Period, Target, VisitKind, VisitRule
+
+PAGE = 50
+field_page = page()
+
+PERIOD_WORDS = {
+    Period.WEEK: gettext_lazy("this week"),
+    Period.MONTH: gettext_lazy("this month"),
+    Period.QUARTER: gettext_lazy("this quarter"),
+}
+
+
+def _render(request, template, ctx):
+    return render(request, template, ctx)
+
+
+# ------------------------------------------------------------------ due list
+
+
+def _viewable_grid(user, value) -> Region | None:
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return get_scoped(Region.objects.filter(level=Level.GRID), user, pk, field="path")
+
+
+def due_rows(entries, today, tags_by_household) -> list[dict]:
+    """Plain dicts for the rows of one page of a due list, their texts prepared here: a page
+    renders 50 rows, and per row an include or a blocktranslate costs more than its query."""
+    from django.utils.translation import ngettext
+
+    rows = []
+    prefix = reverse("fieldwork:visit_new", args=[0])[:-2]
+    periods = {k: str(v) for k, v in PERIOD_WORDS.items()}
+    due_by, last_on, never, visit_label = _("due by %(day)s"), _("last visit %(day)s"), _("not visited yet"), _("Visit %(a)s")
+    for e in entries:
+        hh = e.household
+        house = hh.house
+        state = e.state(today)
+        address = f"{house.building.label}{house.unit}单元{house.room}室"
+        last = max((i.last_visit_on for i in e.items if i.last_visit_on), default=None)
+        if state == "overdue":
+            n = e.days_overdue(today)
+            when = ngettext("overdue %(n)s day", "overdue %(n)s days", n) % {"n": n}
+        elif state == "due":
+            when = due_by % {"day": e.due_on.strftime("%m-%d")}
+        else:
+            when = ""
+        rows.append({
+            "pk": hh.pk,
+            "address": address,
+            "estate": house.building.estate,
+            "head": hh.head.name if hh.head_id and hh.head else "",
+            "state": state,
+            "when": when,
+            "rules": "、".join([i.rule.name for i in e.items if not i.is_done] or [e.items[0].rule.name]),
+            # The chips and progress as ready HTML (escaped here): no inner loops per row.
+            "chips": format_html_join("", '<span class="badge {}">{}</span>', [
+                *(("care", t) for t in tags_by_household.get(hh.pk, [])),
+                *((("key", "三必"),) if any(i.rule.must_visit for i in e.items) else ()),
+            ]),
+            "progress": format_html_join("", '<span class="fw-prog{}">{}</span>', [
+                (" ok" if i.is_done else "", f"{i.done}/{i.required} {periods.get(i.rule.period, '')}") for i in e.items
+            ]),
+            "last": last_on % {"day": last.isoformat()} if last else never,
+            "url": f"{prefix}{hh.pk}/",
+            "aria": visit_label % {"a": address},
+        })
+    return rows
+
+
+def household_tags(household_ids) -> dict[int, list[str]]:
+    """Open care and key-person tags of the living members, per household (one query)."""
+    out: dict[int, list[str]] = {}
+    if not household_ids:
+        return out
+    rows = (
+        ResidentTag.objects.filter(resident__household_id__in=list(household_ids), end_date__isnull=True, resident__status=ResidentStatus.ACTIVE)
+        .values_list("resident__household_id", "tag__name").order_by("tag__sort")
+    )
+    for hid, name in rows:
+        names = out.setdefault(hid, [])
+        if name not in names:
+            names.append(name)
+    return out
+
+
+@field_page
+def due(request):
+    """The grid worker's due list: overdue, due, done this period; most overdue and most
+    vulnerable first. Staff above the grid pick one of their grids and read its list."""
+    user = request.user
+    today = timezone.localdate()
+    own = access.worker_grid_ids(user)
+    paths = scope_paths(user, {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Role.COMMUNITY_WORKER})
+    if not own and not paths:
+        raise PermissionDenied
+    choices = forms.grid_choices(paths) if paths else list(Region.objects.filter(pk__in=own).order_by("path").values("pk", "name", "path"))
+    if paths and own:
+        known = {c["pk"] for c in choices}
+        choices = [c for c in Region.objects.filter(pk__in=own).values("pk", "name", "path") if c["pk"] not in known] + choices
+    grid = _viewable_grid(user, request.GET.get("grid")) if request.GET.get("grid") else None
+    if grid is not None:
+        grid_ids = [grid.pk]
+    elif own:
+        grid_ids = own
+    else:
+        grid_ids = [choices[0]["pk"]] if choices else []
+    entries = dues.due_list(grid_ids, today) if grid_ids else []
+    q = forms.text(request.GET, "q", 40)
+    if q:
+        entries = [
+            e for e in entries
+            if q in f"{e.household.house.building.estate}{e.household.house.building.label}{e.household.house.unit}单元{e.household.house.room}"
+            or (e.household.head_id and e.household.head and q in e.household.head.name)
+        ]
+    counts = {"overdue": 0, "due": 0, "done": 0}
+    for e in entries:
+        counts[e.state(today)] += 1
+    pager = Paginator(entries, PAGE)
+    page_obj = pager.get_page(request.GET.get("page"))
+    rows = due_rows(page_obj.object_list, today, household_tags([e.household.pk for e in page_obj.object_list]))
+    grid_paths = [grid.path] if grid is not None else [c["path"] for c in choices if c["pk"] in grid_ids]
+    read_only = not any(access.may_work_in(user, p) for p in grid_paths)
+    return _render(request, "fieldwork/due/list.html", {
+        "today": today,
+        "sections": [
+            ("overdue", _("Overdue"), [r for r in rows if r["state"] == "overdue"]),
+            ("due", _("To visit"), [r for r in rows if r["state"] == "due"]),
+            ("done", _("Done this period"), [r for r in rows if r["state"] == "done"]),
+        ],
+        "counts": counts,
+        "page_obj": page_obj,
+        "choices": choices,
+        "grid": grid,
+        "grid_ids": grid_ids,
+        "q": q,
+        "read_only": read_only,
+        "is_worker": bool(own),
+        "query": _query(request, exclude="page"),
+    })
+
+
+def _query(request, exclude="page") -> str:
+    g = request.GET.copy()
+    g.pop(exclude, None)
+    return g.urlencode()
+
+
+# ------------------------------------------------------------------ visit form
+
+
+def _household_for_visit(user, pk):
+    hh = get_scoped(
+        registry_access.households(user).select_related("house__building", "head", "region"), user, pk
+    ) if user.has_perm("registry.view") else None
+    if hh is None:
+        raise PermissionDenied
+    if not access.may_work_in(user, hh.region_path):
+        raise PermissionDenied
+    return hh
+
+
+def _visit_form_context(user, household, data=None, error=None):
+    from workorders.forms import category_groups
+
+    members = list(household.members.filter(status=ResidentStatus.ACTIVE).order_by("id"))
+    if data is None:
+        # The kind the household's current rules suggest: 三必 when a must-visit rule applies.
+        rules = list(dues.DueItem.objects.filter(household=household, period_end__gte=timezone.localdate()).values_list("rule__must_visit", "rule__target"))
+        kind = VisitKind.MUST if any(m for m, _t in rules) else VisitKind.CARE if any(t != Target.ALL for _m, t in rules) else VisitKind.ROUTINE
+        data = {"kind": kind}
+    met = set(data.getlist("met")) if hasattr(data, "getlist") else set()
+    return {
+        "household": household,
+        "members": [{"pk": m.pk, "name": m.name, "relation": m.get_relation_display(), "checked": str(m.pk) in met} for m in members],
+        "kinds": VisitKind.choices,
+        "groups": category_groups(),
+        "follow": forms.follow_up_choices(user, household),
+        "data": data,
+        "error": error,
+        "now": forms.local_input(),
+        "due_url": reverse("fieldwork:due"),
+    }
+
+
+@field_page
+def visit_new(request, household_id):
+    user = request.user
+    household = _household_for_visit(user, household_id)
+    if request.method == "POST":
+        try:
+            visit = services.record_visit(user, household=household, **forms.visit_kwargs(request.POST, request.FILES.getlist("files")))
+        except DomainError as e:
+            raise_access(e)
+            return _render(request, "fieldwork/visits/form.html", _visit_form_context(user, household, request.POST, e))
+        messages.success(request, _("Visit saved."))
+        return redirect(reverse("fieldwork:visit_detail", args=[visit.pk]) + "?saved=1")
+    return _render(request, "fieldwork/visits/form.html", _visit_form_context(user, household))
+
+
+# ------------------------------------------------------------------ visit lists
+
+
+def _visit_rows(qs) -> list[dict]:
+    kinds = dict(VisitKind.choices)
+    rows = []
+    for v in qs:
+        house = v.household.house
+        rows.append({
+            "pk": v.pk,
+            "when": timezone.localtime(v.visited_at),
+            "kind": kinds.get(v.kind, v.kind),
+            "kind_code": v.kind,
+            "address": f"{house.building.estate}{house.building.label}{house.unit}单元{house.room}室",
+            "worker": str(v.worker),
+            "grid": v.region.name,
+            "nobody_home": v.nobody_home,
+            "order": v.order_id,
+            "notes": (v.findings or v.notes)[:80],
+        })
+    return rows
+
+
+def _visits_qs(qs):
+    return qs.select_related("household__house__building", "worker", "region").only(
+        "id", "visited_at", "kind", "nobody_home", "order_id", "notes", "findings", "household_id", "worker_id", "region_id",
+        "household__house__unit", "household__house__room", "household__house__building__estate",
+        "household__house__building__number", "worker__username", "worker__display_name", "region__name",
+    )
+
+
+@field_page
+def visit_list(request):
+    user = request.user
+    paths = scope_paths(user)
+    if not paths:
+        raise PermissionDenied
+    qs = access.visits(user)
+    g = request.GET
+    grid = _viewable_grid(user, g.get("grid")) if g.get("grid") else None
+    if grid is not None:
+        qs = qs.filter(prefix_q("region_path", grid.path))
+    worker_id = forms.text(g, "worker", 12)
+    if worker_id.isdigit():
+        qs = qs.filter(worker_id=int(worker_id))
+    kind = g.get("kind") or ""
+    if kind in VisitKind.values:
+        qs = qs.filter(kind=kind)
+    since = _date(g.get("since"))
+    until = _date(g.get("until"))
+    if since:
+        qs = qs.filter(visited_at__gte=timezone.make_aware(dt.datetime.combine(since, dt.time())))
+    if until:
+        qs = qs.filter(visited_at__lt=timezone.make_aware(dt.datetime.combine(until + dt.timedelta(days=1), dt.time())))
+    pager = Paginator(_visits_qs(qs).order_by("-visited_at", "-id"), PAGE)
+    page_obj = pager.get_page(g.get("page"))
+    workers = list(
+        User.objects.filter(roles__role=Role.GRID_WORKER)
+        .filter(_any("roles__region_path", paths)).distinct().order_by("username").values("pk", "username", "display_name")[:300]
+    )
+    return _render(request, "fieldwork/visits/list.html", {
+        "rows": _visit_rows(page_obj.object_list),
+        "page_obj": page_obj,
+        "grids": forms.grid_choices(paths),
+        "grid": grid,
+        "workers": workers,
+        "worker": worker_id,
+        "kinds": VisitKind.choices,
+        "kind": kind,
+        "since": g.get("since") or "",
+        "until": g.get("until") or "",
+        "query": _query(request),
+    })
+
+
+def _any(field, paths):
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= prefix_q(field, p)
+    return q
+
+
+def _date(value):
+    try:
+        return dt.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+@field_page
+def visit_detail(request, pk):
+    user = request.user
+    visit = access.visit(user, pk)
+    met = list(visit.met.all())
+    photos = list(visit.photos.all())
+    follows_case = None
+    if visit.follows_case_id:
+        from mediation.models import Case
+
+        follows_case = Case.objects.select_related("order").filter(pk=visit.follows_case_id).first()
+    return _render(request, "fieldwork/visits/detail.html", {
+        "visit": visit,
+        "met": met,
+        "photos": photos,
+        "follows_case": follows_case,
+        "saved": request.GET.get("saved") == "1",
+        "may_visit": access.may_work_in(user, visit.region_path),
+    })
+
+
+@field_page
+def household_visits(request, household_id):
+    user = request.user
+    household = registry_access.household(user, household_id)
+    qs = _visits_qs(access.visits(user).filter(household=household)).order_by("-visited_at", "-id")
+    pager = Paginator(qs, PAGE)
+    page_obj = pager.get_page(request.GET.get("page"))
+    items = list(dues.DueItem.objects.filter(household=household, period_end__gte=timezone.localdate()).select_related("rule"))
+    return _render(request, "fieldwork/visits/household.html", {
+        "household": household,
+        "rows": _visit_rows(page_obj.object_list),
+        "page_obj": page_obj,
+        "items": [{"rule": i.rule.name, "done": i.done, "required": i.required, "period": PERIOD_WORDS.get(i.rule.period, ""), "due_on": i.due_on} for i in items],
+        "may_visit": access.may_work_in(user, household.region_path) and household.dissolved_on is None,
+    })
+
+
+# ------------------------------------------------------------------ must attend
+
+
+@field_page
+def attend_list(request):
+    user = request.user
+    if not attend.attend_paths(user):
+        raise PermissionDenied
+    now = timezone.now()
+    orders = list(attend.must_attend_orders(user)[:100])
+    recent = list(
+        attend.must_attend_orders(user, open_only=False).filter(attendance__arrived_at__gte=now - dt.timedelta(days=7))
+        .exclude(pk__in=[o.pk for o in orders])[:30]
+    )
+    rows = []
+    for o in orders + recent:
+        a = getattr(o, "attendance", None) if _has_attendance(o) else None
+        rows.append({
+            "pk": o.pk,
+            "number": o.number,
+            "title": o.title,
+            "category": o.category.name,
+            "place": o.address or o.region.name,
+            "urgent": o.priority == "urgent",
+            "since": attend.since_text((now - o.reported_at).total_seconds()),
+            "reported_at": timezone.localtime(o.reported_at),
+            "attendance": {
+                "worker": str(a.worker),
+                "arrived_at": timezone.localtime(a.arrived_at),
+                "took": attend.since_text(a.seconds),
+                "late": a.seconds > attend.ON_TIME_SECONDS,
+            } if a else None,
+            "open": o in orders,
+        })
+    return _render(request, "fieldwork/attend/list.html", {"rows": rows, "error": None})
+
+
+def _has_attendance(order) -> bool:
+    try:
+        return order.attendance is not None
+    except Attendance.DoesNotExist:
+        return False
+
+
+@field_page
+@require_POST
+def attend_arrive(request, order_id):
+    user = request.user
+    p = request.POST
+    try:
+        row = attend.arrive(
+            user, order_id, lat=forms.text(p, "lat", 30) or None, lng=forms.text(p, "lng", 30) or None,
+            note=forms.text(p, "note", 500), client_key=forms.text(p, "client_key", 64),
+        )
+    except DomainError as e:
+        raise_access(e)
+        messages.error(request, e.text())
+    else:
+        messages.success(request, _("Arrival recorded: %(took)s after the report.") % {"took": attend.since_text(row.seconds)})
+    return redirect("fieldwork:attend_list")
+
+
+# ------------------------------------------------------------------ must report
+
+
+def _report_grid(user):
+    grids = access.worker_grids(user)
+    return grids[0] if grids else None
+
+
+@field_page
+def quick_report(request, form):
+    user = request.user
+    if form not in attend.FORMS:
+        from django.http import Http404
+
+        raise Http404
+    if not any(role in access.FIELD_ROLES for role, _p, _r in assignments(user)):
+        raise PermissionDenied
+    from workorders.forms import attribute_fields, pick_category
+    from workorders.models import Category, Kind
+
+    choices = attend.form_categories(form)
+    spec = attend.FORMS[form]
+    fixed = spec.get("code")
+    chosen = request.POST.get("category") or request.GET.get("category") or fixed or spec.get("default")
+    category = None
+    if chosen:
+        category = pick_category(chosen, kinds=(Kind.INCIDENT, Kind.DEMAND)) if str(chosen).isdigit() else Category.objects.filter(code=chosen).first()
+    error = None
+    if request.method == "POST":
+        p = request.POST
+        try:
+            order = attend.quick_report(
+                user, form=form, category=p.get("category") or fixed, title=forms.text(p, "title", 200),
+                description=forms.text(p, "description"), lat=forms.text(p, "lat", 30) or None, lng=forms.text(p, "lng", 30) or None,
+                attributes=forms.attributes_from(p), urgent=bool(p.get("urgent")), files=request.FILES.getlist("files"),
+                client_key=forms.text(p, "client_key", 64),
+            )
+        except DomainError as e:
+            raise_access(e)
+            error = e
+        else:
+            messages.success(request, _("Reported as %(number)s; the community has it now.") % {"number": order.number})
+            return redirect("workorders:detail", order.pk)
+    return _render(request, "fieldwork/report/form.html", {
+        "form": form,
+        "title": spec["label"],
+        "choices": choices,
+        "fixed": fixed,
+        "category": category,
+        "fields": attribute_fields(category, request.POST if request.method == "POST" else None, error.field if error else ""),
+        "error": error,
+        "data": request.POST,
+        "grid": _report_grid(user),
+        "forms": [(k, v["label"]) for k, v in attend.FORMS.items()],
+    })
+
+
+# ------------------------------------------------------------------ rules admin
+
+
+def _rules_perm(user, edit=False):
+    if not user.has_perm("fieldwork.configure" if edit else "fieldwork.view_config"):
+        raise PermissionDenied
+
+
+@field_page
+def rules(request):
+    user = request.user
+    _rules_perm(user)
+    today = timezone.localdate()
+    visit_rules = list(VisitRule.objects.select_related("region").prefetch_related("tags").order_by("code", "-valid_from"))
+    patrol_rules = list(PatrolRule.objects.select_related("region").order_by("-valid_from"))
+    return _render(request, "fieldwork/rules/list.html", {
+        "current": [r for r in visit_rules if r.valid_on(today) or r.valid_from > today],
+        "past": [r for r in visit_rules if not (r.valid_on(today) or r.valid_from > today)],
+        "patrol_rules": patrol_rules,
+        "today": today,
+        "may_edit": user.has_perm("fieldwork.configure"),
+    })
+
+
+def _rule_form_context(user, rule=None, data=None, error=None, kind="visit"):
+    paths = scope_paths(user, {Role.CITY_ADMIN, Role.DISTRICT_ADMIN})
+    return {
+        "rule": rule,
+        "data": data,
+        "error": error,
+        "kind": kind,
+        "targets": Target.choices,
+        "periods": Period.choices,
+        "tags": list(CareTag.objects.filter(active=True).order_by("category", "sort")),
+        "chosen_tags": {int(t) for t in (data.getlist("tags") if data is not None else [t.pk for t in rule.tags.all()] if rule and kind == "visit" else []) if str(t).isdigit()},
+        "areas": forms.area_choices(paths),
+        "today": timezone.localdate().isoformat(),
+    }
+
+
+def _rule_data(post) -> dict:
+    return {
+        "code": post.get("code"), "name": post.get("name"), "target": post.get("target"), "tags": post.getlist("tags"),
+        "visits": post.get("visits"), "period": post.get("period"), "weight": post.get("weight"), "must_visit": post.get("must_visit"),
+        "region": post.get("region"), "valid_from": post.get("valid_from"), "min_minutes": post.get("min_minutes"),
+    }
+
+
+@field_page
+def rule_new(request):
+    user = request.user
+    _rules_perm(user, edit=True)
+    if request.method == "POST":
+        try:
+            rule = rules_admin.add_visit_rule(user, _rule_data(request.POST))
+        except DomainError as e:
+            raise_access(e)
+            return _render(request, "fieldwork/rules/visit_form.html", _rule_form_context(user, None, request.POST, e))
+        messages.success(request, _("Rule %(name)s added; due lists are being updated.") % {"name": rule.name})
+        return redirect("fieldwork:rules")
+    return _render(request, "fieldwork/rules/visit_form.html", _rule_form_context(user))
+
+
+@field_page
+def rule_edit(request, pk):
+    user = request.user
+    _rules_perm(user, edit=True)
+    rule = VisitRule.objects.filter(pk=pk).select_related("region").first()
+    if rule is None:
+        from django.http import Http404
+
+        raise Http404
+    if request.method == "POST":
+        try:
+            if request.POST.get("end"):
+                rules_admin.end_visit_rule(user, rule, request.POST.get("valid_from") or None)
+                messages.success(request, _("Rule %(name)s ended; due lists are being updated.") % {"name": rule.name})
+            else:
+                new = rules_admin.edit_visit_rule(user, rule, _rule_data(request.POST))
+                messages.success(request, _("Rule %(name)s changed from %(day)s; due lists are being updated.") % {"name": new.name, "day": new.valid_from})
+        except DomainError as e:
+            raise_access(e)
+            return _render(request, "fieldwork/rules/visit_form.html", _rule_form_context(user, rule, request.POST, e))
+        return redirect("fieldwork:rules")
+    return _render(request, "fieldwork/rules/visit_form.html", _rule_form_context(user, rule))
+
+
+@field_page
+def patrol_rule_edit(request, pk=None):
+    user = request.user
+    _rules_perm(user, edit=True)
+    rule = PatrolRule.objects.filter(pk=pk).first() if pk else None
+    if pk and rule is None:
+        from django.http import Http404
+
+        raise Http404
+    if request.method == "POST":
+        try:
+            rules_admin.save_patrol_rule(user, rule, _rule_data(request.POST))
+        except DomainError as e:
+            raise_access(e)
+            return _render(request, "fieldwork/rules/patrol_form.html", _rule_form_context(user, rule, request.POST, e, kind="patrol"))
+        messages.success(request, _("Patrol rule saved."))
+        return redirect("fieldwork:rules")
+    return _render(request, "fieldwork/rules/patrol_form.html", _rule_form_context(user, rule, kind="patrol"))
+
+
+urlpatterns = [
+    path("due/", due, name="due"),
+    path("visits/", visit_list, name="visit_list"),
+    path("visits/new/<int:household_id>/", visit_new, name="visit_new"),
+    path("visits/<int:pk>/", visit_detail, name="visit_detail"),
+    path("households/<int:household_id>/visits/", household_visits, name="household_visits"),
+    path("attend/", attend_list, name="attend_list"),
+    path("attend/<int:order_id>/arrive/", attend_arrive, name="attend_arrive"),
+    path("report/<slug:form>/", quick_report, name="quick_report"),
+    path("rules/", rules, name="rules"),
+    path("rules/visit/new/", rule_new, name="rule_new"),
+    path("rules/visit/<int:pk>/", rule_edit, name="rule_edit"),
+    path("rules/patrol/new/", patrol_rule_edit, name="patrol_rule_new"),
+    path("rules/patrol/<int:pk>/", patrol_rule_edit, name="patrol_rule_edit"),
+]
