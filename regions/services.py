@@ -12,10 +12,11 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils.translation import gettext_lazy as _
 
+from accounts import holders
 from accounts.access import in_scope
 from linli.errors import DomainError, Forbidden
 
-from . import geo
+from . import geo, tree
 from .codes import validate_code
 from .models import Level, Region
 
@@ -127,6 +128,9 @@ def move_grid(actor, grid: Region, community: Region) -> Region:
     grid.code = next_grid_code(community)
     grid.save()
     _rewrite_paths(old_path, grid.path)
+    # treebeard's move and the path rewrite are bulk updates (no save signals).
+    tree.changed()
+    holders.changed()
     return grid
 
 
@@ -157,6 +161,7 @@ def merge_communities(actor, source: Region, target: Region, *, on: dt.date | No
     for ra in RoleAssignment.objects.filter(region=source):
         if not RoleAssignment.objects.filter(user=ra.user, role=ra.role, region=target).exists():
             RoleAssignment.objects.filter(pk=ra.pk).update(region=target, region_path=target.path)
+    holders.changed()
     source.valid_to = on or dt.date.today()
     source.successor = target
     source.save()
@@ -164,16 +169,6 @@ def merge_communities(actor, source: Region, target: Region, *, on: dt.date | No
 
 
 def point_to_grid(lng: float, lat: float) -> Region | None:
-    """The active grid whose boundary contains the point, or None."""
-    candidates = Region.objects.filter(
-        level=Level.GRID,
-        valid_to__isnull=True,
-        min_lng__lte=lng,
-        max_lng__gte=lng,
-        min_lat__lte=lat,
-        max_lat__gte=lat,
-    )
-    for grid in candidates:
-        if grid.boundary and geo.contains(grid.boundary, lng, lat):
-            return grid
-    return None
+    """The active grid whose boundary contains the point, or None (from the per-process tree,
+    regions/tree.py; the grid comes without its boundary)."""
+    return tree.grid_at(float(lng), float(lat))

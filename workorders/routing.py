@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.errors import DomainError
 from regions import services as region_services
+from regions import tree
 from regions.models import Level, Region
 
 from . import rulecache
@@ -58,12 +59,11 @@ def unit_at_level(region: Region, level: int) -> Region:
     """The ancestor of `region` at `level` (or the region itself when it is already higher)."""
     if region.level <= level:
         return region
-    path = region.path[: Region.steplen * level]
-    return Region.objects.get(path=path)
+    return tree.unit(region.path[: Region.steplen * level])
 
 
 def parent_unit(region: Region) -> Region | None:
     """The next level up for an escalation (grid → community → street → district → city)."""
     if region.level <= Level.CITY:
         return None
-    return Region.objects.get(path=region.path[: Region.steplen * (region.level - 1)])
+    return tree.unit(region.path[: Region.steplen * (region.level - 1)])

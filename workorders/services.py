@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import holders
 from accounts.access import in_scope
 from accounts.models import Role, RoleAssignment, User
 from linli.errors import Conflict, DomainError, Forbidden
@@ -154,16 +155,17 @@ def _users_with(roles, region_path: str, exact: bool = True, department: str = "
     return User.objects.filter(pk__in=qs.values("user_id"), is_active=True)
 
 
-def dispatchers_of(order: WorkOrder):
-    """The people at the desk that holds the order (its handler unit)."""
+def dispatchers_of(order: WorkOrder) -> list[User]:
+    """The people at the desk that holds the order (its handler unit), kept per process
+    (accounts/holders.py): they are notified of every new order."""
     if order.department:
-        return _users_with([Role.DEPARTMENT_HANDLER], order.handler_region_path, exact=False, department=order.department)
-    return _users_with(access.DISPATCH_ROLES, order.handler_region_path)
+        return holders.users([Role.DEPARTMENT_HANDLER], order.handler_region_path, exact=False, department=order.department)
+    return holders.users(access.DISPATCH_ROLES, order.handler_region_path)
 
 
-def grid_workers_of(region_path: str):
+def grid_workers_of(region_path: str) -> list[User]:
     grid_path = region_path[: Region.steplen * Level.GRID]
-    return _users_with([Role.GRID_WORKER], grid_path)
+    return holders.users([Role.GRID_WORKER], grid_path)
 
 
 def _handlers(order: WorkOrder):
@@ -200,7 +202,7 @@ def _place(actor, *, region=None, lat=None, lng=None, resident=None) -> Region:
     raise DomainError("location_required", _("Say where it is: pick a point on the map or give the place."), field="location")
 
 
-def _open(*, actor, category, source, title, description, region, lat, lng, address, attributes, urgent, resident, reporter_name, reporter_phone, client="") -> WorkOrder:
+def _open(*, actor, category, source, title, description, region, lat, lng, address, attributes, urgent, resident, reporter_name, reporter_phone, client="", resident_id=None) -> WorkOrder:
     now = _now()
     handler_region, department = routing.handler_for(category, region)
     title = (title or "").strip() or category.name
@@ -224,6 +226,8 @@ def _open(*, actor, category, source, title, description, region, lat, lng, addr
         client=client[:100],
         reported_at=now,
     )
+    if resident is None and resident_id is not None:
+        order.resident_id = resident_id
     order.set_region(region)
     order.set_handler(handler_region, department)
     order.set_reporter_phone((reporter_phone or "").strip())
@@ -260,8 +264,13 @@ def report(
     category = _valid_category(category)
     if actor is not None and source not in (Source.PORTAL, Source.OPEN311) and not _is_staff(actor):
         raise Forbidden("forbidden", _("Only staff can enter reports through this channel."))
-    if actor is not None and resident is None and source == Source.PORTAL:
-        resident = getattr(actor, "resident", None)
+    own = None
+    if actor is not None and resident is None and source == Source.PORTAL and getattr(actor, "resident_id", None):
+        # The reporter's own registry row: only its id is kept on the order, and its place is
+        # read only when the report names no place of its own.
+        own = actor.resident_id
+        if lat in (None, "") and lng in (None, "") and region is None:
+            resident = actor.resident
     place = _place(actor, region=region, lat=lat, lng=lng, resident=resident)
     if actor is not None and source in (Source.GRID, Source.HOTLINE, Source.WINDOW) and not in_scope(actor, place.path):
         raise Forbidden("forbidden", _("That place is outside your area."))
@@ -280,6 +289,7 @@ def report(
         attributes=details,
         urgent=urgent,
         resident=resident,
+        resident_id=own,
         reporter_name=reporter_name or (str(actor) if actor is not None and source == Source.PORTAL else ""),
         reporter_phone=reporter_phone,
         client=client,

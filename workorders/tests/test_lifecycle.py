@@ -191,3 +191,23 @@ def test_a_dispatched_handler_gets_the_bell_an_email_and_a_text_message(world, c
     assert Notification.objects.filter(user=world.grid1_user, verb="dispatched", read_at__isnull=True).exists()
     assert [m.to for m in mail.outbox] == [["grid1@example.org"]] and order.number in mail.outbox[0].subject
     assert any("sms to grid1" in r.getMessage() for r in caplog.records)
+
+
+def test_a_desk_worker_given_or_losing_the_role_is_notified_from_the_next_report_on(world, cats):
+    from accounts.models import Role, RoleAssignment
+    from linli.testing import make_user
+
+    _report(world, cats)  # the desk's holders are now kept in this process
+    newcomer = make_user("community9", Role.COMMUNITY_WORKER, world.community)
+    second = _report(world, cats)
+    assert Notification.objects.filter(user=newcomer, order=second, verb="reported").exists()
+
+    RoleAssignment.objects.filter(user=newcomer).delete()  # a queryset delete still signals each row
+    third = _report(world, cats)
+    assert not Notification.objects.filter(user=newcomer, order=third).exists()
+    assert Notification.objects.filter(user=world.community1, order=third, verb="reported").exists()
+
+    world.community1.is_active = False
+    world.community1.save()
+    fourth = _report(world, cats)
+    assert not Notification.objects.filter(user=world.community1, order=fourth).exists()
