@@ -32,25 +32,49 @@ def assignments(user) -> list[tuple[str, str, int]]:
 
 
 def assignment_rows(user) -> list[RoleAssignment]:
-    """The user's RoleAssignment rows with their places (boundary not loaded), read by the same
-    one query as assignments() and cached beside it: the page frame (web/context.py) shows the
-    role and place, the scope helpers need the paths."""
+    """The user's RoleAssignment rows with their places (without boundaries, from the
+    per-process tree, regions/tree.py), built from the same one query as assignments() and
+    cached beside it: the page frame (web/context.py) shows the role and place."""
     if not user or not user.is_authenticated:
         return []
     rows = getattr(user, "_linli_role_objects", None)
     if rows is None:
-        _load(user)
-        rows = user._linli_role_objects
+        from regions import tree
+
+        rows = []
+        for values in _raw(user):
+            ra = RoleAssignment.from_db(None, _ROW_FIELDS, values)
+            ra.region = tree.unit(ra.region_path)
+            rows.append(ra)
+        user._linli_role_objects = rows
     return rows
 
 
+# RoleAssignment's columns in their model order, but its creation time.
+_ROW_FIELDS = ["id", "user_id", "role", "region_id", "region_path", "department"]
+
+
+def _raw(user) -> list[tuple]:
+    raw = getattr(user, "_linli_role_values", None)
+    if raw is None:
+        raw = list(RoleAssignment.objects.filter(user=user).values_list(*_ROW_FIELDS))
+        user._linli_role_values = raw
+    return raw
+
+
+def forget(user) -> None:
+    """Drop the role rows cached on this user object (the next check reads them again)."""
+    for name in ("_linli_role_values", "_linli_roles", "_linli_role_objects", "_linli_departments", "_linli_role_rows"):
+        user.__dict__.pop(name, None)
+
+
 def _load(user) -> list[tuple[str, str, int]]:
-    rows = list(RoleAssignment.objects.filter(user=user).select_related("region").defer("region__boundary"))
-    cached = [(ra.role, ra.region_path, ra.region_id) for ra in rows]
-    user._linli_role_objects = rows
+    # One plain query; the places come from the per-process tree when a page needs them.
+    raw = _raw(user)
+    cached = [(role, path, region_id) for _i, _u, role, region_id, path, _d in raw]
     user._linli_roles = cached
     # A department handler's department with its area, read by the same query.
-    user._linli_departments = [(ra.department, ra.region_path) for ra in rows if ra.role == Role.DEPARTMENT_HANDLER]
+    user._linli_departments = [(d, path) for _i, _u, role, _r, path, d in raw if role == Role.DEPARTMENT_HANDLER]
     return cached
 
 

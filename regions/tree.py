@@ -1,14 +1,13 @@
-"""The tree's places kept per process, for the lookups every report makes: which active grid
-holds a point, and which unit above a place handles it.
+"""The tree's places kept per process, for the lookups every report and page makes: which
+active grid holds a point, which unit above a place handles it, the place of a role.
 
 Reporting an order read them from the database each time (the grid lookup loads and parses the
-candidate grids' GeoJSON). A city has a few thousand grids and about a thousand units above
-them: all of them, with the grids' parsed boundaries, take a few MB. The tree changes rarely
-(an administrator creates, renames, moves or merges places); linli/snapshot.py says how every
-process catches up with a change.
+candidate grids' GeoJSON). The tree changes rarely (an administrator creates, renames, moves or
+merges places); linli/snapshot.py says how every process catches up with a change.
 
-The places handed out are copies without their boundary: a caller may change its copy without
-touching the kept one, and reading `.boundary` loads it from the database.
+Every place is kept without its boundary, and the active grids' parsed boundaries besides.
+The places handed out are copies: a caller may change its copy without touching the kept one,
+and reading `.boundary` loads it from the database.
 """
 
 import copy
@@ -30,8 +29,8 @@ def _cell(lng: float, lat: float) -> tuple[int, int]:
 
 def _load() -> dict:
     fields = [f.attname for f in Region._meta.concrete_fields if f.name != "boundary"]
-    upper = {r.path: r for r in Region.objects.filter(level__lt=Level.GRID).only(*fields)}
-    grids = {r.pk: r for r in Region.objects.filter(level=Level.GRID, valid_to__isnull=True, min_lng__isnull=False).only(*fields)}
+    units = {r.path: r for r in Region.objects.only(*fields)}
+    grids = {r.pk: r for r in units.values() if r.level == Level.GRID and r.valid_to is None and r.min_lng is not None}
     shapes = []
     index: dict[tuple[int, int], list[int]] = {}
     rows = Region.objects.filter(level=Level.GRID, valid_to__isnull=True, min_lng__isnull=False, boundary__isnull=False)
@@ -46,7 +45,7 @@ def _load() -> dict:
         for x in range(x0, x1 + 1):
             for y in range(y0, y1 + 1):
                 index.setdefault((x, y), []).append(i)
-    return {"upper": upper, "shapes": shapes, "index": index}
+    return {"units": units, "shapes": shapes, "index": index}
 
 
 places = Snapshot("regions-tree", _load)
@@ -64,11 +63,11 @@ def grid_at(lng: float, lat: float) -> Region | None:
 
 
 def unit(path: str) -> Region:
-    """The unit above grid level with this path; a grid, or a unit this process has not seen
-    yet, is read from the database."""
-    found = places.get()["upper"].get(path)
+    """The place with this path (open or closed); one this process has not seen yet is read
+    from the database."""
+    found = places.get()["units"].get(path)
     if found is None:
-        return Region.objects.get(path=path)
+        return Region.objects.defer("boundary").get(path=path)
     return copy.copy(found)
 
 

@@ -60,6 +60,9 @@ def test_the_frame_reads_the_roles_once_and_no_django_permissions(world, who):
 def test_the_scope_helpers_and_the_frame_share_the_role_query(world):
     from accounts.access import assignments
 
+    from regions import tree
+
+    tree.places.get()  # the process's tree, loaded once (not per request)
     user = _fresh(world.community1)
     with CaptureQueriesContext(connection) as q:
         assignments(user)
