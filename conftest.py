@@ -91,16 +91,16 @@ def _chinese_first():
 @pytest.fixture(autouse=True)
 def _forget_rule_caches():
     """Per-process caches must not carry rows of a rolled-back test into the next one."""
-    from accounts import holders
+    from accounts import kept
     from fieldwork import dues
     from regions import tree
 
     tree.forget()
-    holders.forget()
+    kept.forget()
     yield
     dues.forget()
     tree.forget()
-    holders.forget()
+    kept.forget()
 
 
 # Rows the data migrations write. A transactional test (live_server) ends by flushing every table,

@@ -54,10 +54,21 @@ def assignment_rows(user) -> list[RoleAssignment]:
 _ROW_FIELDS = ["id", "user_id", "role", "region_id", "region_path", "department"]
 
 
+def role_values(user) -> list[tuple]:
+    """The user's role rows as plain values (one query), for attach()."""
+    return list(RoleAssignment.objects.filter(user=user).values_list(*_ROW_FIELDS))
+
+
+def attach(user, values: list[tuple]) -> None:
+    """Give a user object role rows already read (role_values()): its checks need no query."""
+    forget(user)
+    user._linli_role_values = values
+
+
 def _raw(user) -> list[tuple]:
     raw = getattr(user, "_linli_role_values", None)
     if raw is None:
-        raw = list(RoleAssignment.objects.filter(user=user).values_list(*_ROW_FIELDS))
+        raw = role_values(user)
         user._linli_role_values = raw
     return raw
 

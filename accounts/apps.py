@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from . import holders, rules  # noqa: F401  (permissions; the role-holder cache's signals)
+        from . import kept, rules  # noqa: F401  (permissions; the kept tokens' and role holders' signals)

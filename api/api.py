@@ -6,14 +6,13 @@ message and its English twin. Every route declares its error responses with `err
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.operation import PathView
 from ninja.security import APIKeyCookie, HttpBearer
 
-from accounts.models import ApiToken
+from accounts import kept
 from linli.errors import DomainError
 
 
@@ -44,15 +43,12 @@ def _audit_actor(user):
 
 class BearerToken(HttpBearer):
     def authenticate(self, request, token):
-        row = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash(token)).first()
-        if row is None or row.expires_at <= timezone.now() or not row.user.is_active:
+        user = kept.identify(token)
+        if user is None:
             return None
-        request.user = row.user
-        _audit_actor(row.user)
-        now = timezone.now()
-        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
-            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-        return row.user
+        request.user = user
+        _audit_actor(user)
+        return user
 
 
 class SessionAuth(APIKeyCookie):

@@ -39,8 +39,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts import kept
 from accounts.access import assignments
-from accounts.models import ApiToken
 from linli.errors import DomainError
 from regions.models import Level, Region
 from workorders import services
@@ -414,12 +414,12 @@ def _client_of(request):
     key = (request.POST.get("api_key") or request.GET.get("api_key") or "").strip()
     if not key:
         raise Open311Error(403, _("api_key is required."))
-    row = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash(key)).first()
-    if row is None or row.expires_at <= timezone.now() or not row.user.is_active:
+    user = kept.identify(key)
+    if user is None:
         raise Open311Error(403, _("The api_key is not valid (unknown, expired or revoked)."))
-    if not assignments(row.user):
+    if not assignments(user):
         raise Open311Error(403, _("This api_key may not submit requests: its account has no role."))
-    return row.user
+    return user
 
 
 def _attributes(post) -> dict:

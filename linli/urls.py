@@ -4,7 +4,10 @@ from django.urls import include, path
 
 from api.api import api
 
+# The API first: Django tries the patterns in order, and API calls are the most frequent requests
+# (a phone's offline queue, order reports); its paths overlap no page's.
 urlpatterns = [
+    path("api/", api.urls),
     path("", include("web.urls")),
     path("accounts/", include("accounts.urls")),
     path("regions/", include("regions.urls")),
@@ -14,7 +17,6 @@ urlpatterns = [
     path("insights/", include("insights.urls")),
     path("fieldwork/", include("fieldwork.urls")),
     path("open311/v2/", include("api.open311")),
-    path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

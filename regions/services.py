@@ -12,7 +12,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils.translation import gettext_lazy as _
 
-from accounts import holders
+from accounts import kept
 from accounts.access import in_scope
 from linli.errors import DomainError, Forbidden
 
@@ -130,7 +130,7 @@ def move_grid(actor, grid: Region, community: Region) -> Region:
     _rewrite_paths(old_path, grid.path)
     # treebeard's move and the path rewrite are bulk updates (no save signals).
     tree.changed()
-    holders.changed()
+    kept.changed()
     return grid
 
 
@@ -161,7 +161,7 @@ def merge_communities(actor, source: Region, target: Region, *, on: dt.date | No
     for ra in RoleAssignment.objects.filter(region=source):
         if not RoleAssignment.objects.filter(user=ra.user, role=ra.role, region=target).exists():
             RoleAssignment.objects.filter(pk=ra.pk).update(region=target, region_path=target.path)
-    holders.changed()
+    kept.changed()
     source.valid_to = on or dt.date.today()
     source.successor = target
     source.save()

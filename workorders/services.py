@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import holders
+from accounts import kept
 from accounts.access import in_scope
 from accounts.models import Role, RoleAssignment, User
 from linli.errors import Conflict, DomainError, Forbidden
@@ -157,15 +157,15 @@ def _users_with(roles, region_path: str, exact: bool = True, department: str = "
 
 def dispatchers_of(order: WorkOrder) -> list[User]:
     """The people at the desk that holds the order (its handler unit), kept per process
-    (accounts/holders.py): they are notified of every new order."""
+    (accounts/kept.py): they are notified of every new order."""
     if order.department:
-        return holders.users([Role.DEPARTMENT_HANDLER], order.handler_region_path, exact=False, department=order.department)
-    return holders.users(access.DISPATCH_ROLES, order.handler_region_path)
+        return kept.holders([Role.DEPARTMENT_HANDLER], order.handler_region_path, exact=False, department=order.department)
+    return kept.holders(access.DISPATCH_ROLES, order.handler_region_path)
 
 
 def grid_workers_of(region_path: str) -> list[User]:
     grid_path = region_path[: Region.steplen * Level.GRID]
-    return holders.users([Role.GRID_WORKER], grid_path)
+    return kept.holders([Role.GRID_WORKER], grid_path)
 
 
 def _handlers(order: WorkOrder):

@@ -88,3 +88,48 @@ def test_bearer_changes_are_audited_under_the_tokens_user(world, bearer):
     assert res.status_code == 200
     entry = LogEntry.objects.get_for_object(b).order_by("-pk").first()
     assert entry.actor_id == world.grid1_user.pk and "address" in entry.changes_dict
+
+
+# The token, its user and their roles are kept per process (accounts/kept.py): every change must
+# still count from the next call on.
+
+
+def test_a_user_switched_off_is_refused_from_the_next_call_on(world, bearer):
+    api = bearer(world.grid1_user)
+    assert api.get("/api/auth/me").status_code == 200
+    world.grid1_user.is_active = False
+    world.grid1_user.save()
+    assert api.get("/api/auth/me").status_code == 401
+
+
+def test_a_role_given_or_taken_counts_from_the_next_call_on(world, bearer):
+    from accounts.models import Role, RoleAssignment
+
+    api = bearer(world.grid1_user)
+    assert [r["role"] for r in api.get("/api/auth/me").json()["roles"]] == ["grid_worker"]
+    RoleAssignment.objects.create(user=world.grid1_user, role=Role.GRID_WORKER, region=world.grid2, region_path=world.grid2.path)
+    assert {r["region_id"] for r in api.get("/api/auth/me").json()["roles"]} == {world.grid1.pk, world.grid2.pk}
+    RoleAssignment.objects.filter(user=world.grid1_user).delete()
+    assert api.get("/api/auth/me").json()["roles"] == []
+    assert api.get(f"/api/registry/buildings/{world.g1.building.pk}").status_code in (403, 404)
+
+
+def test_a_token_revoked_by_another_process_is_refused_once_the_shared_version_moves(world, bearer):
+    from accounts import kept
+
+    api = bearer(world.grid1_user)
+    assert api.get("/api/auth/me").status_code == 200
+    # Another process deletes the row (no signal here) and bumps the version when it commits.
+    ApiToken.objects.filter(user=world.grid1_user)._raw_delete(ApiToken.objects.db)
+    kept._tokens._bump()
+    kept._tokens._state["checked"] = 0  # this process's next version check is due
+    assert api.get("/api/auth/me").status_code == 401
+
+
+def test_a_tokens_last_use_is_written_at_most_every_five_minutes(world, bearer):
+    api = bearer(world.grid1_user)
+    api.get("/api/auth/me")
+    first = ApiToken.objects.get(user=world.grid1_user).last_used_at
+    assert first is not None
+    api.get("/api/auth/me")
+    assert ApiToken.objects.get(user=world.grid1_user).last_used_at == first

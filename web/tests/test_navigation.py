@@ -59,7 +59,6 @@ def test_the_frame_reads_the_roles_once_and_no_django_permissions(world, who):
 
 def test_the_scope_helpers_and_the_frame_share_the_role_query(world):
     from accounts.access import assignments
-
     from regions import tree
 
     tree.places.get()  # the process's tree, loaded once (not per request)
