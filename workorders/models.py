@@ -217,7 +217,9 @@ class WorkOrder(models.Model):
     AAD_PHONE = b"workorder.reporter_phone"
 
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="orders")
+    # The single-column indexes of category, reporter and assignee would repeat the first column
+    # of wo_category_time_idx, wo_reporter_idx and wo_assignee_idx (one more index per insert).
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="orders", db_index=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REPORTED)
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
@@ -232,7 +234,7 @@ class WorkOrder(models.Model):
     lng = models.FloatField(null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
 
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reported_orders")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reported_orders", db_index=False)
     resident = models.ForeignKey("registry.Resident", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     reporter_name = models.CharField(_("reporter's name"), max_length=50, blank=True)
     reporter_phone_enc = models.TextField(blank=True)
@@ -243,7 +245,7 @@ class WorkOrder(models.Model):
     handler_region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     handler_region_path = models.CharField(max_length=255)
     department = models.CharField(_("department"), max_length=100, blank=True)
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_orders")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_orders", db_index=False)
 
     reported_at = models.DateTimeField(_("reported at"))
     filed_at = models.DateTimeField(null=True, blank=True)
@@ -343,7 +345,7 @@ class WorkOrder(models.Model):
 class Transition(models.Model):
     """One step of an order: who, when, from which status to which, with a note and data."""
 
-    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="transitions")
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="transitions", db_index=False)  # transition_order_idx leads with it
     action = models.CharField(max_length=30)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
@@ -473,7 +475,7 @@ class Rating(models.Model):
 class Notification(models.Model):
     """An in-app message (the bell); email, SMS and WeChat copies go through notify.py."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False)  # notification_inbox_idx leads with it
     order = models.ForeignKey(WorkOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     verb = models.CharField(max_length=30)
     text = models.CharField(max_length=300)

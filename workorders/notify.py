@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
+from linli.db import insert_row
+
 from .models import Notification
 
 log = logging.getLogger("linli.messages")
@@ -48,9 +50,11 @@ def send(users, order, verb: str, text, params: dict | None = None) -> list[Noti
     with translation.override(settings.LANGUAGE_CODE):
         rendered = (str(text) % params if params else str(text))[:300]
     now = timezone.now()
-    rows = Notification.objects.bulk_create(
-        [Notification(user=u, order=order, verb=verb, text=rendered, at=now) for u in recipients]
-    )
+    rows = [Notification(user=u, order=order, verb=verb, text=rendered, at=now) for u in recipients]
+    if len(rows) == 1:
+        insert_row(rows[0])  # the usual case: one person at the desk
+    else:
+        Notification.objects.bulk_create(rows)
     if verb in COPY_VERBS and getattr(settings, "LINLI_NOTIFY_COPIES", True):
         ids = [u.pk for u in recipients]
         order_id = order.pk if order is not None else None
