@@ -55,6 +55,7 @@ def parse(argv=None):
     p.add_argument("--duration", type=int, default=20, help="seconds of load per endpoint and configuration")
     p.add_argument("--configs", default="sync:4,sync:6,gthread:2x8,gthread:4x4",
                    help="gunicorn configurations: sync:WORKERS or gthread:WORKERSxTHREADS, comma-separated")
+    p.add_argument("--rounds", type=int, default=3, help="alternating bare/create rounds per configuration (medians reported)")
     p.add_argument("--repeats", type=int, default=100, help="requests per page timing")
     p.add_argument("--changed", type=int, default=100_000, help="orders changed before the timed rollup refresh")
     p.add_argument("--seed", type=int, default=1)
@@ -395,6 +396,18 @@ def _wrk(url: str, script: Path, clients: int, seconds: int) -> dict:
     return r
 
 
+def _median_run(runs: list[dict]) -> dict:
+    """The median of each figure over the rounds (and the sums of the counts)."""
+    import statistics
+
+    out = {k: round(statistics.median(r[k] for r in runs), 2) for k in ("rate", "p50_ms", "p95_ms", "p99_ms", "mean_ms")}
+    for k in ("requests", "status_errors", "connect_errors", "read_errors", "write_errors", "timeouts"):
+        out[k] = sum(r[k] for r in runs)
+    out["max_ms"] = max(r["max_ms"] for r in runs)
+    out["rounds"] = len(runs)
+    return out
+
+
 def _ensure_wrk() -> str | None:
     if shutil.which("wrk"):
         return None
@@ -522,10 +535,20 @@ def create_bench(args) -> dict:
                 real = status in (200, 201)
                 base = f"http://127.0.0.1:{port}"
                 _wrk(base + BARE_PATH, script_bare, args.clients, 3)  # warm-up
-                result["bare"] = _wrk(base + BARE_PATH, script_bare, args.clients, args.duration)
                 if real:
                     _wrk(base + CREATE_PATH, script_real, args.clients, 3)
-                    result["create"] = _wrk(base + CREATE_PATH, script_real, args.clients, args.duration)
+                # Rounds of bare then create, alternating: the machine's speed drifts by a fifth
+                # from minute to minute, and each pair is measured under the same drift.
+                rounds = []
+                for _ in range(max(1, args.rounds)):
+                    pair = {"bare": _wrk(base + BARE_PATH, script_bare, args.clients, args.duration)}
+                    if real:
+                        pair["create"] = _wrk(base + CREATE_PATH, script_real, args.clients, args.duration)
+                    rounds.append(pair)
+                result["rounds"] = rounds
+                result["bare"] = _median_run([p["bare"] for p in rounds])
+                if real:
+                    result["create"] = _median_run([p["create"] for p in rounds])
                     result["ratio"] = round(result["create"]["rate"] / result["bare"]["rate"], 3)
                 else:
                     result["create"] = {"error": f"{CREATE_PATH} answered {status}: {answer}"}
@@ -679,8 +702,13 @@ def section(r: dict) -> list[str]:
             if "rate" in cr:
                 ok = v["ratio"] >= 1 / 3 and cr["p95_ms"] < 50
                 mark = " (best)" if name == c.get("best") else ""
+                n_rounds = len(v.get("rounds", [])) or 1
+                each = "; ".join(
+                    f"{_f(rd['create']['rate'], '/s')} p95 {_f(rd['create']['p95_ms'], ' ms')} vs bare {_f(rd['bare']['rate'], '/s')}"
+                    for rd in v.get("rounds", []) if "create" in rd)
                 lines.append(
-                    f"| create orders, POST {CREATE_PATH}, gunicorn {name}{mark}, {c['clients']} clients × {c['duration_s']} s "
+                    f"| create orders, POST {CREATE_PATH}, gunicorn {name}{mark}, {c['clients']} clients, "
+                    f"{n_rounds} rounds × {c['duration_s']} s (medians; each round: {each}) "
                     f"| {_f(cr['rate'], '/s')}, p50 {_f(cr['p50_ms'], ' ms')}, p95 {_f(cr['p95_ms'], ' ms')} "
                     f"({cr['status_errors']} non-2xx) | bare endpoint {_f(b.get('rate'), '/s')}, p95 {_f(b.get('p95_ms'), ' ms')} "
                     f"(×{v['ratio']:.2f}) | ≥ ⅓ of bare, p95 < 50 ms | {_ok(ok)} |")

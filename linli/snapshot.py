@@ -6,8 +6,9 @@ A Snapshot holds what its loader built. It is rebuilt:
 - in every other process soon after that change commits: `changed()` bumps a version number
   in the shared cache (Redis in production), which each process compares with the version it
   loaded at most once every `check_seconds`;
-- after `reload_seconds` whatever the version (the local-memory cache of a single-machine
-  install is not shared between processes).
+- after `reload_seconds` whatever the version: 30 s where the cache is local memory (a
+  single-machine install; its processes share no cache, so the timer is their only news of a
+  change), 10 minutes with a shared cache (Redis), as a safety net only.
 A cache that cannot answer never stops a request: the timer still applies.
 """
 
@@ -19,15 +20,29 @@ from django.core.cache import cache
 from django.db import transaction
 
 
+LOCAL_RELOAD_SECONDS = 30
+SHARED_RELOAD_SECONDS = 600
+
+
 class Snapshot:
-    def __init__(self, name: str, load: Callable[[], object], reload_seconds: float = 30, check_seconds: float = 1.0):
+    def __init__(self, name: str, load: Callable[[], object], reload_seconds: float | None = None, check_seconds: float = 1.0):
         self.key = f"linli:snapshot:{name}"
         self.load = load
-        self.reload_seconds = reload_seconds
+        self._reload_seconds = reload_seconds
         self.check_seconds = check_seconds
         self._lock = threading.Lock()
         # Replaced whole, never changed in place: a thread holding the old one reads it to the end.
         self._state: dict = {"at": None}
+
+    @property
+    def reload_seconds(self) -> float:
+        if self._reload_seconds is None:
+            from django.conf import settings
+
+            backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+            local = backend.endswith(("LocMemCache", "DummyCache"))
+            self._reload_seconds = LOCAL_RELOAD_SECONDS if local else SHARED_RELOAD_SECONDS
+        return self._reload_seconds
 
     def _version(self):
         try:
