@@ -19,7 +19,6 @@ from collections.abc import Callable
 from django.core.cache import cache
 from django.db import transaction
 
-
 LOCAL_RELOAD_SECONDS = 30
 SHARED_RELOAD_SECONDS = 600
 
