@@ -1,4 +1,7 @@
-"""Registry querysets scoped to the acting user, with what their pages need joined in."""
+"""Registry querysets scoped to the acting user, with what their pages need joined in.
+
+The place of each row is joined without its boundary GeoJSON (a list of 50 residents would
+otherwise load and parse its grid's polygon 50 times); a page that draws it reads it itself."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -15,27 +18,27 @@ def require(user, perm: str):
 
 def residents(user):
     require(user, "registry.view")
-    return scoped(Resident.objects.select_related("household__house__building", "region"), user)
+    return scoped(Resident.objects.select_related("household__house__building", "region").defer("region__boundary"), user)
 
 
 def buildings(user):
     require(user, "registry.view")
-    return scoped(Building.objects.select_related("region").filter(archived_at__isnull=True), user)
+    return scoped(Building.objects.select_related("region").defer("region__boundary").filter(archived_at__isnull=True), user)
 
 
 def houses(user):
     require(user, "registry.view")
-    return scoped(House.objects.select_related("building", "region"), user)
+    return scoped(House.objects.select_related("building", "region").defer("region__boundary"), user)
 
 
 def households(user):
     require(user, "registry.view")
-    return scoped(Household.objects.select_related("house__building", "head", "region"), user)
+    return scoped(Household.objects.select_related("house__building", "head", "region").defer("region__boundary"), user)
 
 
 def organizations(user):
     require(user, "registry.view")
-    return scoped(Organization.objects.select_related("region").filter(archived_at__isnull=True), user)
+    return scoped(Organization.objects.select_related("region").defer("region__boundary").filter(archived_at__isnull=True), user)
 
 
 def import_jobs(user):
