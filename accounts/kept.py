@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from linli.snapshot import Snapshot
 
+from . import access
 from .models import ApiToken, RoleAssignment, User
 
 _tokens = Snapshot("api-tokens", dict)
@@ -37,8 +38,6 @@ def identify(key: str) -> User | None:
         row = ApiToken.objects.select_related("user").filter(key_hash=digest).first()
         if row is None:
             return None  # unknown keys are not kept: nothing to grow without bound
-        from . import access
-
         entry = {"pk": row.pk, "expires_at": row.expires_at, "used": row.last_used_at, "user": row.user, "roles": access.role_values(row.user)}
         table[digest] = entry
     now = timezone.now()
@@ -48,30 +47,33 @@ def identify(key: str) -> User | None:
         ApiToken.objects.filter(pk=entry["pk"]).update(last_used_at=now)
         entry["used"] = now
     user = copy.copy(entry["user"])
-    from . import access
-
     access.attach(user, entry["roles"])
     return user
 
 
-def holders(roles, region_path: str, *, exact: bool = True, department: str = "") -> list[User]:
+def holders_query(roles, region_path: str, *, exact: bool = True, department: str = ""):
     """Active users holding one of `roles` at `region_path` (exact) or at it or any place above it
-    (exact=False), in the department if one is given. Copies: callers may change them."""
+    (exact=False), in the department if one is given: the query, read fresh."""
+    qs = RoleAssignment.objects.filter(role__in=roles)
+    if exact:
+        qs = qs.filter(region_path=region_path)
+    else:
+        from regions.models import Region
+
+        step = Region.steplen
+        qs = qs.filter(region_path__in=[region_path[:i] for i in range(step, len(region_path) + 1, step)])
+    if department:
+        qs = qs.filter(department=department)
+    return User.objects.filter(pk__in=qs.values("user_id"), is_active=True)
+
+
+def holders(roles, region_path: str, *, exact: bool = True, department: str = "") -> list[User]:
+    """holders_query()'s users, kept per process. Copies: callers may change them."""
     key = (tuple(sorted(roles)), region_path, exact, department)
     table = _holders.get()
     found = table.get(key)
     if found is None:
-        qs = RoleAssignment.objects.filter(role__in=key[0])
-        if exact:
-            qs = qs.filter(region_path=region_path)
-        else:
-            from regions.models import Region
-
-            step = Region.steplen
-            qs = qs.filter(region_path__in=[region_path[:i] for i in range(step, len(region_path) + 1, step)])
-        if department:
-            qs = qs.filter(department=department)
-        found = tuple(User.objects.filter(pk__in=qs.values("user_id"), is_active=True).order_by("pk"))
+        found = tuple(holders_query(key[0], region_path, exact=exact, department=department).order_by("pk"))
         table[key] = found
     return [copy.copy(u) for u in found]
 

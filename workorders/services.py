@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import kept
 from accounts.access import in_scope
-from accounts.models import Role, RoleAssignment, User
+from accounts.models import Role, User
 from linli.db import insert_row
 from linli.errors import Conflict, DomainError, Forbidden
 from regions.models import Level, Region
@@ -144,16 +144,7 @@ def _check_files(files):
 
 
 def _users_with(roles, region_path: str, exact: bool = True, department: str = ""):
-    qs = RoleAssignment.objects.filter(role__in=roles)
-    if exact:
-        qs = qs.filter(region_path=region_path)
-    else:
-        # Holders at this node or above it.
-        prefixes = [region_path[:i] for i in range(Region.steplen, len(region_path) + 1, Region.steplen)]
-        qs = qs.filter(region_path__in=prefixes)
-    if department:
-        qs = qs.filter(department=department)
-    return User.objects.filter(pk__in=qs.values("user_id"), is_active=True)
+    return kept.holders_query(roles, region_path, exact=exact, department=department)
 
 
 def dispatchers_of(order: WorkOrder) -> list[User]:
