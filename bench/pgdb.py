@@ -74,3 +74,22 @@ def run_child(module: str, database: str, argv: list[str], out: Path) -> int:
            "LINLI_VAR_DIR": str(out / "var"), "LINLI_TESTING": "1", "DEBUG": "0", "LOG_LEVEL": "ERROR",
            "BENCH_COMMAND": f"python -m {module} " + " ".join(shlex.quote(a) for a in argv)}
     return subprocess.run([sys.executable, "-m", module, "--child", *argv], cwd=ROOT, env=env).returncode
+
+
+def main(module: str, label: str, database: str, args, argv, child, results: Path, write_section, out: Path) -> int:
+    """A PostgreSQL benchmark's entry point: as the child, run the benchmarks (`child(args)`);
+    otherwise start that child against `database`, then write its section of bench/RESULTS.md
+    from the results file it left."""
+    import json
+    import time
+
+    out.mkdir(parents=True, exist_ok=True)
+    if args.child:
+        return child(args)
+    argv = argv if argv is not None else sys.argv[1:]
+    t = time.perf_counter()
+    code = run_child(module, database, argv, out)
+    print(f"== {label}: {time.perf_counter() - t:.0f} s, exit {code}", flush=True)
+    if results.exists():
+        print(f"Results: {write_section(json.loads(results.read_text()))}", flush=True)
+    return code

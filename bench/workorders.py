@@ -68,18 +68,7 @@ def _log(msg):
 
 
 def main(argv=None):
-    args = parse(argv)
-    OUT.mkdir(parents=True, exist_ok=True)
-    if args.child:
-        return child(args)
-    argv = argv if argv is not None else sys.argv[1:]
-    t = time.perf_counter()
-    code = pgdb.run_child("bench.workorders", DB_BIG, argv, OUT)
-    _log(f"== work orders: {time.perf_counter() - t:.0f} s, exit {code}")
-    if RESULTS.exists():
-        path = write_section(json.loads(RESULTS.read_text()))
-        _log(f"Results: {path}")
-    return code
+    return pgdb.main("bench.workorders", "work orders", DB_BIG, parse(argv), argv, child, RESULTS, write_section, OUT)
 
 
 # ------------------------------------------------------------------ databases
