@@ -49,15 +49,12 @@ def _insert_plan(model, conn) -> tuple:
     plan = _INSERTS.get(key)
     if plan is None:
         meta = model._meta
-        if meta.parents:
-            raise TypeError(f"insert_row: {meta.label} inherits from another model; use save()")
         qn = conn.ops.quote_name
         fields = [f for f in meta.local_concrete_fields if not (f.primary_key and f.db_returning) and not getattr(f, "generated", False)]
-        placeholders = []
-        for f in fields:
-            get = getattr(f, "get_placeholder", None)
-            placeholders.append(get(None, None, conn) if get else "%s")
-        sql = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES ({', '.join(placeholders)})"
+        if meta.parents or any(hasattr(f, "get_placeholder") for f in fields):
+            # Inherited tables and fields with their own SQL placeholder: the ORM's way only.
+            raise TypeError(f"insert_row: {meta.label} needs save()")
+        sql = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES ({', '.join(['%s'] * len(fields))})"
         returning = meta.pk.db_returning and conn.features.can_return_columns_from_insert
         if returning:
             sql += f" RETURNING {qn(meta.pk.column)}"
