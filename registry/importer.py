@@ -944,6 +944,30 @@ def run_import(job_id: int) -> ImportJob:
     return job
 
 
+class _sqlite_cache:
+    """A bigger SQLite page cache for the write. A large import inserts into every index of
+    tables of a million rows at random places; with the connection's usual 64 MB the same index
+    pages are evicted and read back over and over (100,000 rows into a city of 1,000,000: the
+    resident rows took 5.3 s with 64 MB, 3.1 s with 256 MB; 1 GB was no faster). Restored after."""
+
+    SIZE_KIB = 256 * 1024
+
+    def __enter__(self):
+        self.before = None
+        if connection.vendor == "sqlite":
+            with connection.cursor() as c:
+                c.execute("PRAGMA cache_size")
+                self.before = c.fetchone()[0]
+                c.execute(f"PRAGMA cache_size = -{self.SIZE_KIB}")
+        return self
+
+    def __exit__(self, *exc):
+        if self.before is not None:
+            with connection.cursor() as c:
+                c.execute(f"PRAGMA cache_size = {int(self.before)}")
+        return False
+
+
 def outcome_name(job) -> str:
     return f"imports/results/job-{job.pk}.json"
 
@@ -1013,7 +1037,7 @@ def _run(job: ImportJob) -> dict:
             finished_at=timezone.now(),
         )
     else:
-        with transaction.atomic():
+        with transaction.atomic(), _sqlite_cache():
             plan.write()
             lap("write")
         lap("commit")
@@ -1074,13 +1098,16 @@ class Plan:
                 status[i] = REPORT_ERROR + _g("身份证号：this person is recorded as deceased.")
         # Places known in the grids the file names.
         grid_ids = {c[GRID] for i, c in enumerate(checked) if not status[i]}
+        named = {(c[GRID], c[ESTATE], c[BUILDING]) for i, c in enumerate(checked) if not status[i]}
         self.buildings: dict[tuple, dict] = {}
         for b in Building.objects.filter(region_id__in=grid_ids).values("id", "region_id", "estate", "number", "units"):
             self.buildings[(b["region_id"], b["estate"], b["number"])] = b
         self.houses: dict[tuple, dict] = {}
         house_ids = []
         if self.buildings:
-            for part in _chunks([b["id"] for b in self.buildings.values()], 2000):
+            # Houses (and their households) only of the buildings the file names, not of every
+            # building in its grids.
+            for part in _chunks([b["id"] for key, b in self.buildings.items() if key in named], 2000):
                 for h in House.objects.filter(building_id__in=part).values("id", "building_id", "unit", "room", "use"):
                     self.houses[(h["building_id"], h["unit"], h["room"])] = h
                     house_ids.append(h["id"])
