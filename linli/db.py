@@ -89,3 +89,33 @@ def insert_row(obj, using: str = "default"):
     obj._state.db = using
     signals.post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
     return obj
+
+
+class sqlite_pragmas:
+    """Change this connection's SQLite page cache (KiB) and memory map (bytes) for one job, and
+    put them back after; nothing on PostgreSQL. A big import wants a bigger cache; a streamed
+    export a small one and no map, so its memory stays flat however many rows it reads."""
+
+    def __init__(self, *, cache_kib: int | None = None, mmap_bytes: int | None = None):
+        self.wanted = {k: v for k, v in (("cache_size", None if cache_kib is None else -cache_kib),
+                                         ("mmap_size", mmap_bytes)) if v is not None}
+        self.before: dict = {}
+
+    def __enter__(self):
+        if connection.vendor == "sqlite":
+            with connection.cursor() as c:
+                for name, value in self.wanted.items():
+                    c.execute(f"PRAGMA {name}")
+                    row = c.fetchone()
+                    if row is None:  # an in-memory database has no map
+                        continue
+                    self.before[name] = int(row[0])
+                    c.execute(f"PRAGMA {name} = {int(value)}")
+        return self
+
+    def __exit__(self, *exc):
+        if self.before:
+            with connection.cursor() as c:
+                for name, value in self.before.items():
+                    c.execute(f"PRAGMA {name} = {value}")
+        return False

@@ -19,7 +19,7 @@ from django.core.files.base import File
 from django.utils import timezone
 
 from accounts.access import scoped
-from linli.db import prefix_q
+from linli.db import prefix_q, sqlite_pragmas
 from linli.pii import clean_text, mask_id_number, mask_phone
 from linli.xlsx import RED, StreamingWorkbook
 from regions.models import Level, Region
@@ -160,14 +160,18 @@ def export_residents_xlsx(user, *, q: str = "", tag: str = "", region_path: str 
                 STATUS_ZH.get(r["status"], r["status"]),
             ))
 
-    for r in qs.order_by("pk").values(*fields).iterator(chunk_size=CHUNK):
-        batch.append(r)
-        if len(batch) >= CHUNK:
+    # Rows are read once, in order: on SQLite a small page cache and no memory map keep the
+    # process's memory flat for a street of 100,000 people (the map and the 64 MB cache made it
+    # grow by 82 MB; the Python side was already flat).
+    with sqlite_pragmas(cache_kib=8 * 1024, mmap_bytes=0):
+        for r in qs.order_by("pk").values(*fields).iterator(chunk_size=CHUNK):
+            batch.append(r)
+            if len(batch) >= CHUNK:
+                flush(batch)
+                batch = []
+        if batch:
             flush(batch)
-            batch = []
-    if batch:
-        flush(batch)
-    _organisations_sheet(wb, user, region_path, names_cache)
+        _organisations_sheet(wb, user, region_path, names_cache)
     wb.close()
     return path
 

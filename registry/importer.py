@@ -46,6 +46,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.access import home_region, in_scope
 from linli import pii
+from linli.db import sqlite_pragmas
 from linli.errors import DomainError, Forbidden
 from regions.models import Level, Region
 
@@ -944,30 +945,6 @@ def run_import(job_id: int) -> ImportJob:
     return job
 
 
-class _sqlite_cache:
-    """A bigger SQLite page cache for the write. A large import inserts into every index of
-    tables of a million rows at random places; with the connection's usual 64 MB the same index
-    pages are evicted and read back over and over (100,000 rows into a city of 1,000,000: the
-    resident rows took 5.3 s with 64 MB, 3.1 s with 256 MB; 1 GB was no faster). Restored after."""
-
-    SIZE_KIB = 256 * 1024
-
-    def __enter__(self):
-        self.before = None
-        if connection.vendor == "sqlite":
-            with connection.cursor() as c:
-                c.execute("PRAGMA cache_size")
-                self.before = c.fetchone()[0]
-                c.execute(f"PRAGMA cache_size = -{self.SIZE_KIB}")
-        return self
-
-    def __exit__(self, *exc):
-        if self.before is not None:
-            with connection.cursor() as c:
-                c.execute(f"PRAGMA cache_size = {int(self.before)}")
-        return False
-
-
 def outcome_name(job) -> str:
     return f"imports/results/job-{job.pk}.json"
 
@@ -1037,7 +1014,11 @@ def _run(job: ImportJob) -> dict:
             finished_at=timezone.now(),
         )
     else:
-        with transaction.atomic(), _sqlite_cache():
+        # A bigger SQLite page cache for the write. A large import inserts into every index of
+        # tables of a million rows at random places; with the connection's usual 64 MB the same
+        # index pages are evicted and read back over and over (100,000 rows into a city of
+        # 1,000,000: the resident rows took 5.3 s with 64 MB, 3.1 s with 256 MB; 1 GB: no faster).
+        with transaction.atomic(), sqlite_pragmas(cache_kib=256 * 1024):
             plan.write()
             lap("write")
         lap("commit")
