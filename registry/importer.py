@@ -1018,7 +1018,7 @@ def _run(job: ImportJob) -> dict:
         # tables of a million rows at random places; with the connection's usual 64 MB the same
         # index pages are evicted and read back over and over (100,000 rows into a city of
         # 1,000,000: the resident rows took 5.3 s with 64 MB, 3.1 s with 256 MB; 1 GB: no faster).
-        with transaction.atomic(), sqlite_pragmas(cache_kib=256 * 1024):
+        with sqlite_pragmas(cache_kib=256 * 1024), transaction.atomic():  # restored after the commit
             plan.write()
             lap("write")
         lap("commit")
