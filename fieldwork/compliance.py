@@ -268,11 +268,37 @@ def touched_pairs(since: dt.datetime, now: dt.datetime) -> set:
         pairs.add((w, day))
     pairs |= _late_patrol_pairs(now)
     orders = WorkOrder.objects.filter(Q(updated_at__gte=since) | Q(deadline__gte=since, deadline__lte=now))
-    for reporter, source, reported, assignee, deadline in orders.values_list("reporter_id", "source", "reported_at", "assignee_id", "deadline"):
+    passed = {}  # order id -> (grid path, deadline day) of orders whose deadline has passed
+    for pk, reporter, source, reported, assignee, deadline, path in orders.values_list(
+            "pk", "reporter_id", "source", "reported_at", "assignee_id", "deadline", "region_path"):
         if reporter and source == Source.GRID:
             pairs.add((reporter, _local(reported)))
-        if assignee and deadline and deadline <= now:
-            pairs.add((assignee, _local(deadline)))
+        if deadline and deadline <= now:
+            if assignee:
+                pairs.add((assignee, _local(deadline)))
+            if len(path) >= GRID_DEPTH * Region.steplen:
+                passed[pk] = (path[: GRID_DEPTH * Region.steplen], _local(deadline))
+    return pairs | _former_assignees(passed, since)
+
+
+def _former_assignees(passed: dict, since: dt.datetime) -> set:
+    """An order due and then dispatched to someone else (or escalated) no longer counts for the
+    worker who had it: the worker-days with orders due on its deadline day in its grid are
+    recomputed too. Only orders with such a step since `since` are looked at."""
+    from workorders.models import Transition
+
+    moved: set = set()
+    ids = sorted(passed)
+    for chunk in _chunks(ids):
+        moved |= set(Transition.objects.filter(order_id__in=chunk, at__gte=since, action__in=("dispatch", "escalate"))
+                     .values_list("order_id", flat=True))
+    cells = {passed[pk] for pk in moved}
+    pairs = set()
+    for chunk in _chunks(sorted(cells)):
+        q = Q()
+        for path, day in chunk:
+            q |= Q(region_path=path, day=day)
+        pairs |= set(WorkerDay.objects.filter(q, orders_due__gt=0).values_list("worker_id", "day"))
     return pairs
 
 

@@ -173,3 +173,25 @@ def test_an_open_order_counts_as_due_once_its_deadline_passes(field):
     incremental = facts()
     compliance.rebuild(later)
     assert facts() == incremental
+
+
+def test_an_order_dispatched_away_after_its_deadline_no_longer_counts_for_the_worker_who_had_it(field):
+    u = field.grid1_user
+    # Reported by the community worker, given to grid1's worker, due two days ago.
+    order = wo.report(field.community1, category=field.cats["litter"], source=Source.GRID, region=field.grid1, title="垃圾",
+                      attributes={"amount": "small"})
+    now = timezone.now()
+    deadline = at(D1, 18)
+    WorkOrder.objects.filter(pk=order.pk).update(status=Status.DISPATCHED, assignee=u, deadline=deadline, updated_at=now)
+    compliance.rebuild(now)
+    due_day = timezone.localtime(deadline).date()
+    assert WorkerDay.objects.get(worker=u, day=due_day).orders_due == 1
+
+    # The dispatcher gives it to the community worker (not a grid worker: no worker-days).
+    wo.dispatch(None, order, assignee=field.community1, note="转社区")
+    compliance.refresh(timezone.now() + dt.timedelta(minutes=1))
+    assert not WorkerDay.objects.filter(worker=u, day=due_day, orders_due__gt=0).exists()
+    assert cell(field.grid1, "fw.orders.due", day=due_day) == 0
+    incremental = facts(), figures()
+    compliance.rebuild(timezone.now() + dt.timedelta(minutes=1))
+    assert (facts(), figures()) == incremental
