@@ -397,3 +397,32 @@ def _categories() -> list:
     ]
     rows.sort(key=lambda c: (c.kind, c.sort, c.code))
     return [{"id": c.pk, "code": c.code, "name": c.name, "kind": c.kind, "must_attend": c.must_attend} for c in rows]
+
+
+def forget_receipts(days: int | None = None, now: dt.datetime | None = None, batch: int = 10_000) -> int:
+    """Delete the receipts older than `days` (LINLI_SYNC_RECEIPT_DAYS, 90): a phone resends an
+    item only until it hears the answer, and the services are idempotent on `client_key` beyond
+    that. Receipts are only ever appended, so ids follow their times: the first id young enough
+    is found by halving the id range (a few primary-key lookups, no index on the time), then
+    the older rows go in batches. Returns how many were deleted."""
+    days = settings.LINLI_SYNC_RECEIPT_DAYS if days is None else days
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    ids = SyncReceipt.objects.order_by("pk").values_list("pk", flat=True)
+    lo, hi = ids.first(), SyncReceipt.objects.order_by("-pk").values_list("pk", flat=True).first()
+    if lo is None:
+        return 0
+    # The smallest id whose receipt is not older than the cutoff (hi + 1 if all are).
+    top = hi + 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        row = SyncReceipt.objects.filter(pk__gte=mid).order_by("pk").values_list("pk", "at").first()
+        if row is None or row[1] >= cutoff:
+            top, hi = (row[0] if row else top), mid - 1
+        else:
+            lo = row[0] + 1
+    deleted = 0
+    while True:
+        chunk = list(SyncReceipt.objects.filter(pk__lt=top).order_by("pk").values_list("pk", flat=True)[:batch])
+        if not chunk:
+            return deleted
+        deleted += SyncReceipt.objects.filter(pk__in=chunk).delete()[0]

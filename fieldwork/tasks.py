@@ -29,3 +29,11 @@ def new_periods_daily():
     from . import dues
 
     return dues.ensure_current()
+
+
+@db_periodic_task(crontab(minute="10", hour="3"))
+def forget_old_receipts():
+    """Nightly: the offline uploads' stored answers older than LINLI_SYNC_RECEIPT_DAYS."""
+    from .sync import forget_receipts
+
+    return forget_receipts()

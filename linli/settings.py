@@ -228,6 +228,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # API tokens live this many days.
 LINLI_TOKEN_DAYS = env.int("LINLI_TOKEN_DAYS", default=30)
+# Answers to a phone's offline uploads are kept this many days for replays, then deleted nightly.
+LINLI_SYNC_RECEIPT_DAYS = env.int("LINLI_SYNC_RECEIPT_DAYS", default=90)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG and not TESTING

@@ -232,3 +232,27 @@ def test_two_hundred_visits_sync_in_a_bounded_number_of_queries(world, django_as
         results = sync.sync(world.grid1_user, items)
     assert {r["status"] for r in results} == {"ok"}
     assert Visit.objects.count() == 200
+
+
+@pytest.mark.parametrize("ages, kept", [
+    ([200, 120, 91, 10, 0], [10, 0]),  # the three older than 90 days go
+    ([300, 200], []),  # all old
+    ([5, 1], [5, 1]),  # none old
+])
+def test_old_receipts_are_forgotten_and_recent_ones_kept(world, ages, kept):
+    now = timezone.now()
+    for i, days in enumerate(ages):
+        r = SyncReceipt.objects.create(user=world.grid1_user, key=f"k{i}-{days}", kind="visit", status="ok")
+        SyncReceipt.objects.filter(pk=r.pk).update(at=now - dt.timedelta(days=days, minutes=1))
+    assert sync.forget_receipts(90, now=now, batch=2) == len(ages) - len(kept)
+    assert sorted((now - at).days for at in SyncReceipt.objects.values_list("at", flat=True)) == sorted(kept)
+
+
+def test_a_visit_sent_again_after_its_receipt_was_forgotten_is_still_made_once(world):
+    item = visit_item(world)
+    first = sync.sync(world.grid1_user, [item])
+    SyncReceipt.objects.update(at=timezone.now() - dt.timedelta(days=400))
+    assert sync.forget_receipts() == 1
+    again = sync.sync(world.grid1_user, [item])
+    assert again[0]["id"] == first[0]["id"]
+    assert Visit.objects.count() == 1
