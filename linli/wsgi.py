@@ -4,3 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
 application = get_wsgi_application()
+
+from linli.startup import settle  # noqa: E402 — needs the settings and apps loaded above
+
+settle()
