@@ -161,8 +161,8 @@ def export_residents_xlsx(user, *, q: str = "", tag: str = "", region_path: str 
             ))
 
     # Rows are read once, in order: on SQLite a small page cache and no memory map keep the
-    # process's memory flat for a street of 100,000 people (the map and the 64 MB cache made it
-    # grow by 82 MB; the Python side was already flat).
+    # process's memory flat for a street of 100,000 people (the connection's map and its 64 MB
+    # cache made it grow by 82 MB; the Python side was already flat).
     with sqlite_pragmas(cache_kib=8 * 1024, mmap_bytes=0):
         for r in qs.order_by("pk").values(*fields).iterator(chunk_size=CHUNK):
             batch.append(r)
