@@ -21,6 +21,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -110,35 +112,47 @@ def _filters(request) -> Filters:
 
 
 def _list_rows(residents: list) -> list:
-    """What each row of the resident list shows, prepared here: the list renders 50 rows per
-    page and per keystroke, and template tags per row (url, include, plural blocks) cost
-    ~0.3 ms a row."""
+    """Each row of the resident list as its HTML (`r.html`), written here rather than by a
+    template loop: the list renders 50 rows per page and per keystroke; template tags per row
+    (url, include, plural blocks) cost ~0.3 ms a row, the loop of variables ~0.04 ms, this
+    ~0.01 ms. Every value is escaped."""
     _with_tags(residents)
     if not residents:
         return residents
     prefix = reverse("registry:resident_detail", args=[0])[:-2]  # ".../residents/" before the id
-    genders = dict(Gender.choices)
-    statuses = dict(ResidentStatus.choices)
+    genders = {k: escape(v) for k, v in Gender.choices}
+    statuses = {k: escape(v) for k, v in ResidentStatus.choices}
+    head = f' <span class="badge muted">{escape(_("Head"))}</span>'
     today = timezone.localdate()
     for r in residents:
-        r.url = f"{prefix}{r.pk}/"
-        r.is_head = r.relation == Relation.HEAD
-        r.status_label = "" if r.status == ResidentStatus.ACTIVE else statuses.get(r.status, r.status)
-        r.gender_label = genders.get(r.gender, "")
         n = r.age(today)
-        r.age_label = ngettext("%(n)s year", "%(n)s years", n) % {"n": n}
-        r.address = str(r.household.house) if r.household_id else ""
+        main = [escape(r.name)]
+        if r.relation == Relation.HEAD:
+            main.append(head)
+        if r.status != ResidentStatus.ACTIVE:
+            main.append(f' <span class="badge muted">{statuses.get(r.status) or escape(r.status)}</span>')
+        main += [f' <span class="badge {escape(t.category)}">{escape(t.name)}</span>' for t in r.open_tags]
+        meta = (f'{genders.get(r.gender, "")} · {escape(ngettext("%(n)s year", "%(n)s years", n) % {"n": n})}'
+                f' · <span class="masked">{escape(r.id_number_masked)}</span>')
+        if r.phone_masked:
+            meta += f' · <span class="masked">{escape(r.phone_masked)}</span>'
+        if r.household_id:
+            meta += f"<br>{escape(str(r.household.house))}"
+        r.html = mark_safe(f'<li><a href="{prefix}{r.pk}/">\n  <span class="row-main">{"".join(main)}</span>\n'
+                           f'  <span class="row-meta">{meta}</span>\n</a></li>\n')
     return residents
 
 
 def _with_tags(residents: list) -> list:
-    """Attach the open care tags to each resident (one query for the page)."""
+    """Attach the open care tags to each resident (one query of ids for the page; the handful of
+    care tags themselves are read once)."""
+    kinds = {t.pk: t for t in CareTag.objects.all()}
     tags: dict[int, list] = {}
-    rows = ResidentTag.objects.filter(resident_id__in=[r.pk for r in residents], end_date__isnull=True).select_related("tag")
-    for rt in rows.order_by("tag__sort"):
-        tags.setdefault(rt.resident_id, []).append(rt.tag)
+    rows = ResidentTag.objects.filter(resident_id__in=[r.pk for r in residents], end_date__isnull=True)
+    for resident_id, tag_id in rows.values_list("resident_id", "tag_id"):
+        tags.setdefault(resident_id, []).append(kinds[tag_id])
     for r in residents:
-        r.open_tags = tags.get(r.pk, [])
+        r.open_tags = sorted(tags.get(r.pk, []), key=lambda t: (t.sort, t.pk))
     return residents
 
 
@@ -148,11 +162,10 @@ def resident_list(request):
     f = _filters(request)
     after = _int(request.GET.get("after"))
     page = search.search_residents(request.user, f.q, tag=f.tag, status=f.service_status,
-                                   region_path=f.region.path if f.region else "", after=after)
+                                   region_path=f.region.path if f.region else "", after=after, columns=search.LIST_COLUMNS)
     ctx = {
         "f": f,
         "rows": _list_rows(page.rows),
-        "head_label": _("Head"),
         "next_after": page.next_after,
         "more_url": f"{reverse('registry:resident_list')}?{f.query(after=page.next_after)}" if page.next_after else "",
         "export_url": f"{reverse('registry:export')}?{f.query()}",
