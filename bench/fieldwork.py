@@ -177,6 +177,9 @@ def due_bench(repeats: int, seed: int) -> dict:
     out: dict = {"through": f"GET {url} (Django test client)" if url else "dues.due_list(grid_ids) (no page yet)",
                  "workers": len(chosen)}
     if url:
+        from bench.benchmarks import as_a_server
+
+        as_a_server()
         clients = []
         for user, grids in chosen:
             c = Client()

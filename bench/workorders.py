@@ -182,8 +182,9 @@ def _timed_pages(cases: list[tuple[str, object, str]], repeats: int) -> dict:
     """cases: (label, user, url). p50/p95 of GET url as that user (Django test client, session)."""
     from django.test import Client
 
-    from bench.benchmarks import summary
+    from bench.benchmarks import as_a_server, summary
 
+    as_a_server()
     out = {}
     for label, user, url in cases:
         c = Client()
