@@ -111,12 +111,12 @@ def _filters(request) -> Filters:
     return Filters(q=(g.get("q") or "").strip()[:100], tag=(g.get("tag") or "").strip()[:30], status=status, region=region)
 
 
-def _list_rows(residents: list) -> list:
+def _list_rows(residents: list, care_tags: list | None = None) -> list:
     """Each row of the resident list as its HTML (`r.html`), written here rather than by a
     template loop: the list renders 50 rows per page and per keystroke; template tags per row
     (url, include, plural blocks) cost ~0.3 ms a row, the loop of variables ~0.04 ms, this
     ~0.01 ms. Every value is escaped."""
-    _with_tags(residents)
+    _with_tags(residents, care_tags)
     if not residents:
         return residents
     prefix = reverse("registry:resident_detail", args=[0])[:-2]  # ".../residents/" before the id
@@ -143,10 +143,10 @@ def _list_rows(residents: list) -> list:
     return residents
 
 
-def _with_tags(residents: list) -> list:
+def _with_tags(residents: list, care_tags: list | None = None) -> list:
     """Attach the open care tags to each resident (one query of ids for the page; the handful of
-    care tags themselves are read once)."""
-    kinds = {t.pk: t for t in CareTag.objects.all()}
+    care tags themselves are read once, or given by a caller that has them already)."""
+    kinds = {t.pk: t for t in (CareTag.objects.all() if care_tags is None else care_tags)}
     tags: dict[int, list] = {}
     rows = ResidentTag.objects.filter(resident_id__in=[r.pk for r in residents], end_date__isnull=True)
     for resident_id, tag_id in rows.values_list("resident_id", "tag_id"):
@@ -163,9 +163,10 @@ def resident_list(request):
     after = _int(request.GET.get("after"))
     page = search.search_residents(request.user, f.q, tag=f.tag, status=f.service_status,
                                    region_path=f.region.path if f.region else "", after=after, columns=search.LIST_COLUMNS)
+    care_tags = list(CareTag.objects.all())  # the rows' badges and the filter chips
     ctx = {
         "f": f,
-        "rows": _list_rows(page.rows),
+        "rows": _list_rows(page.rows, care_tags),
         "next_after": page.next_after,
         "more_url": f"{reverse('registry:resident_list')}?{f.query(after=page.next_after)}" if page.next_after else "",
         "export_url": f"{reverse('registry:export')}?{f.query()}",
@@ -173,7 +174,7 @@ def resident_list(request):
         "chips": [
             {"tag": t, "active": t.code == f.tag,
              "url": f"{reverse('registry:resident_list')}?{f.query(tag='' if t.code == f.tag else t.code)}"}
-            for t in CareTag.objects.filter(active=True)
+            for t in care_tags if t.active
         ],
         "region_value": str(f.region.pk) if f.region else "",
         "status_filters": STATUS_FILTERS,
