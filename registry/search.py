@@ -111,22 +111,44 @@ def _wide(user, region_path: str) -> bool:
     return any(len(p) <= 3 * 4 for p in scope_paths(user))
 
 
-# What a list row shows (registry.views.resident_list): reading only these columns and the
-# address, not the whole row (ciphertexts included), its place and its joins, takes a 50-row
-# page's search from 5.9 to 4.1 ms on PostgreSQL.
+# What a list row shows (registry.views.resident_list), read as plain values: not the whole row
+# (ciphertexts included), its place and its joins as model objects. A 50-row page's search went
+# from 5.9 to 4.1 ms on PostgreSQL with only() and select_related; as values, each row costs
+# another ~40 µs less (four model instances per row were made and filled).
 LIST_COLUMNS = (
-    "id", "name", "gender", "birth_date", "id_number_masked", "phone_masked", "relation", "status", "region_path",
-    "household", "household__house", "household__house__unit", "household__house__room",
-    "household__house__building", "household__house__building__estate", "household__house__building__number",
+    "id", "name", "gender", "birth_date", "id_number_masked", "phone_masked", "relation", "status", "household_id",
+    "household__house__building__estate", "household__house__building__number", "household__house__unit",
+    "household__house__room",
 )
+
+
+class ListRow:
+    """One resident of a list page as plain values (LIST_COLUMNS), with the address as text."""
+
+    __slots__ = ("pk", "name", "gender", "birth_date", "id_number_masked", "phone_masked", "relation", "status",
+                 "household_id", "address", "open_tags", "html")
+
+    def __init__(self, values: tuple):
+        (self.pk, self.name, self.gender, self.birth_date, self.id_number_masked, self.phone_masked, self.relation,
+         self.status, self.household_id, estate, number, unit, room) = values
+        # The house as House.__str__ writes it: 幸福小区3号楼2单元301室.
+        self.address = "" if self.household_id is None else (
+            f"{estate}{f'{number}号楼' if number.isdigit() else number}{unit}单元{room}室")
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def age(self, on) -> int:
+        b = self.birth_date
+        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
 
 
 def search_residents(user, q: str = "", *, tag: str = "", status: str = ResidentStatus.ACTIVE, region_path: str = "",
                      after: int | None = None, limit: int = PAGE_SIZE, columns: tuple[str, ...] | None = None) -> Page:
-    """A page of the user's residents matching `q`; `columns`: load only these (LIST_COLUMNS)."""
+    """A page of the user's residents matching `q`; with `columns` (LIST_COLUMNS) the rows are
+    ListRows read as plain values, else Resident objects."""
     base = access.residents(user)
-    if columns:
-        base = base.select_related(None).select_related("household__house__building").only(*columns)
     qs, kind, column = filter_residents(base, q, tag=tag, status=status, region_path=region_path)
     order = scope_order()
     if column and _wide(user, region_path):
@@ -135,6 +157,7 @@ def search_residents(user, q: str = "", *, tag: str = "", status: str = Resident
         order = (column, "id")
     if after:
         qs = qs.filter(after_q(Resident, after, order))
-    rows = list(qs.order_by(*order)[: limit + 1])
+    qs = qs.order_by(*order)[: limit + 1]
+    rows = [ListRow(v) for v in qs.values_list(*columns)] if columns else list(qs)
     next_after = rows[limit - 1].pk if len(rows) > limit else None
     return Page(rows[:limit], next_after, kind)

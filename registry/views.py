@@ -10,6 +10,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
+from html import escape as esc
 from itertools import groupby
 from urllib.parse import urlencode
 
@@ -21,7 +22,6 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -115,29 +115,38 @@ def _list_rows(residents: list, care_tags: list | None = None) -> list:
     """Each row of the resident list as its HTML (`r.html`), written here rather than by a
     template loop: the list renders 50 rows per page and per keystroke; template tags per row
     (url, include, plural blocks) cost ~0.3 ms a row, the loop of variables ~0.04 ms, this
-    ~0.01 ms. Every value is escaped."""
+    ~0.01 ms. Every value is escaped (html.escape, which django.utils.html.escape wraps); the
+    badges and age phrases are written once per page."""
     _with_tags(residents, care_tags)
     if not residents:
         return residents
     prefix = reverse("registry:resident_detail", args=[0])[:-2]  # ".../residents/" before the id
-    genders = {k: escape(v) for k, v in Gender.choices}
-    statuses = {k: escape(v) for k, v in ResidentStatus.choices}
-    head = f' <span class="badge muted">{escape(_("Head"))}</span>'
+    genders = {k: esc(str(v)) for k, v in Gender.choices}
+    statuses = {k: esc(str(v)) for k, v in ResidentStatus.choices}
+    head = f' <span class="badge muted">{esc(_("Head"))}</span>'
+    badges: dict[int, str] = {}
+    years: dict[int, str] = {}
     today = timezone.localdate()
     for r in residents:
         n = r.age(today)
-        main = [escape(r.name)]
+        main = [esc(r.name)]
         if r.relation == Relation.HEAD:
             main.append(head)
         if r.status != ResidentStatus.ACTIVE:
-            main.append(f' <span class="badge muted">{statuses.get(r.status) or escape(r.status)}</span>')
-        main += [f' <span class="badge {escape(t.category)}">{escape(t.name)}</span>' for t in r.open_tags]
-        meta = (f'{genders.get(r.gender, "")} · {escape(ngettext("%(n)s year", "%(n)s years", n) % {"n": n})}'
-                f' · <span class="masked">{escape(r.id_number_masked)}</span>')
+            main.append(f' <span class="badge muted">{statuses.get(r.status) or esc(r.status)}</span>')
+        for t in r.open_tags:
+            badge = badges.get(t.pk)
+            if badge is None:
+                badge = badges[t.pk] = f' <span class="badge {esc(t.category)}">{esc(t.name)}</span>'
+            main.append(badge)
+        age = years.get(n)
+        if age is None:
+            age = years[n] = esc(ngettext("%(n)s year", "%(n)s years", n) % {"n": n})
+        meta = f'{genders.get(r.gender, "")} · {age} · <span class="masked">{esc(r.id_number_masked)}</span>'
         if r.phone_masked:
-            meta += f' · <span class="masked">{escape(r.phone_masked)}</span>'
-        if r.household_id:
-            meta += f"<br>{escape(str(r.household.house))}"
+            meta += f' · <span class="masked">{esc(r.phone_masked)}</span>'
+        if r.address:
+            meta += f"<br>{esc(r.address)}"
         r.html = mark_safe(f'<li><a href="{prefix}{r.pk}/">\n  <span class="row-main">{"".join(main)}</span>\n'
                            f'  <span class="row-meta">{meta}</span>\n</a></li>\n')
     return residents
