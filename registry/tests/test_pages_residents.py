@@ -138,3 +138,18 @@ def test_export_follows_the_search_filters(world, login):
 
 def test_export_needs_permission(world, login):
     assert login(world.dept1).get(reverse("registry:export")).status_code == 403
+
+
+def test_list_rows_show_each_persons_address_and_a_non_digit_building_as_written(world, login):
+    from registry.models import Building
+
+    c = login(world.grid1_user)
+    body = c.get(reverse(LIST)).content.decode()
+    for r in world.g1.residents:
+        if r.household_id:
+            assert str(r.household.house) in body
+    # A building "named" rather than numbered (A座) is not written as "A座号楼".
+    b, house = world.g1.building, world.g1.houses[0]
+    Building.objects.filter(pk=b.pk).update(number="A座")
+    body = c.get(reverse(LIST)).content.decode()
+    assert f"{b.estate}A座{house.unit}单元{house.room}室" in body and "A座号楼" not in body
