@@ -133,3 +133,29 @@ def test_a_new_resident_gets_a_household_membership_and_a_registration_event(wor
     assert ev.created_by == world.grid1_user
     b = r.household.house.building
     assert (b.estate, b.number, b.region_id) == ("幸福小区", "3", world.grid1.pk)
+
+
+def test_new_rows_get_ids_from_the_sequence_even_when_its_values_are_not_one_run(world):
+    """The importer allocates ids up front; on PostgreSQL it takes a run of the sequence's values
+    when they are one (the usual case) and every value otherwise (another writer drew in between,
+    or the sequence steps by more than one)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as c:
+            c.execute("ALTER SEQUENCE registry_resident_id_seq INCREMENT BY 3")
+    try:
+        rows = [row(name=f"冯{n}", id_number=person_id(seq=150 + i), room=f"{201 + i}", relation="")
+                for i, n in enumerate("一二三四")]
+        job = run(world.grid1_user, rows)
+        assert job.status == "done", statuses(job)
+        made = list(Resident.objects.filter(name__startswith="冯").order_by("id").values_list("name", "id"))
+        assert [m[0] for m in made] == ["冯一", "冯二", "冯三", "冯四"]
+        ids = [m[1] for m in made]
+        assert len(set(ids)) == 4
+        if connection.vendor == "postgresql":
+            assert all(b - a == 3 for a, b in zip(ids, ids[1:], strict=False))
+    finally:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as c:
+                c.execute("ALTER SEQUENCE registry_resident_id_seq INCREMENT BY 1")
