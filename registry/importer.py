@@ -1495,10 +1495,19 @@ class Plan:
             hh["id"] = pk
             self.households[(hh["house_id"], hh["number"])] = hh
         new_hh_ids = {hh["id"] for hh in new_hh.values()}
-        hh_rows = []
+        # On SQLite a household row naming a head not inserted yet is a pending (deferred)
+        # foreign-key violation, and while any is pending SQLite looks up, for every resident row
+        # inserted, the rows that point at it (four tables). New heads are therefore set after
+        # the residents are in. PostgreSQL checks only the pointing rows, at commit, and an update
+        # would write each household row twice there.
+        later_heads = set(new_ids) if connection.vendor == "sqlite" else set()
+        hh_rows, head_rows = [], []
         for gkey, hh in new_hh.items():
-            hh["head_id"] = head_of_group.get(gkey)
-            hh_rows.append((hh["id"], hh["region_id"], hh["region_path"], hh["house_id"], hh["number"], hh["head_id"], now))
+            head = hh["head_id"] = head_of_group.get(gkey)
+            if head in later_heads:
+                head_rows.append((head, hh["id"]))
+                head = None
+            hh_rows.append((hh["id"], hh["region_id"], hh["region_path"], hh["house_id"], hh["number"], head, now))
         _insert(Household, ["id", "region", "region_path", "house", "number", "head", "created_at"], hh_rows)
         # New residents.
         res_cols = ["id", "region", "region_path", "name", "pinyin", "initials", "gender", "birth_date", "id_number_enc",
@@ -1516,6 +1525,7 @@ class Plan:
             member_rows.append((hh["id"], rid[i], relation, today, None))
             event_rows.append((rid[i], EventKind.REGISTERED, today, None, hh["id"], c[NOTE], actor_id, now))
         _insert(Resident, res_cols, res_rows)
+        _update(Household, ["head"], head_rows)
         # Existing residents: changes, moves, relation changes.
         upd_rows = []
         ended = []
