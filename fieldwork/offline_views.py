@@ -83,7 +83,8 @@ def manifest(request):
 @page()
 @never_cache
 def offline_bundle(request):
-    return JsonResponse(sync.bundle(request.user), json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
+    grids = sync.bundle_grids(request.user, request.GET.getlist("grid"), request.session.get(sync.BUNDLE_GRIDS, ()))
+    return JsonResponse(sync.bundle(request.user, grid_ids=grids), json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
 
 
 @page()

@@ -330,16 +330,43 @@ def _visit_url(household_id: int) -> str:
         return f"/fieldwork/visits/new/{household_id}/"
 
 
-def bundle(user, today: dt.date | None = None) -> dict:
-    """The grid worker's due list and its households, compact, for the phone to keep offline:
-    households (id, address, head, members for "who was met", care-tag chips, due state, last
-    visit, the visit form's address) and the categories the quick reports offer."""
+# The session key under which the due list remembers the grid a community worker last opened.
+BUNDLE_GRIDS = "fieldwork_bundle_grids"
+
+
+def bundle_grids(user, asked=(), remembered=()) -> list[int]:
+    """The grids a phone's bundle covers: the grids asked for, else a grid worker's own grids,
+    else the grids whose due list the user last opened (a community worker visiting in one of
+    the community's grids). Only grids the user does field work in: a street officer reading a
+    due list keeps nothing on the phone."""
+    from regions.models import Level, Region
+
+    from . import access
+
+    wanted = [int(g) for g in asked if str(g).isdigit()]
+    if not wanted:
+        own = access.worker_grid_ids(user)
+        if own:
+            return own
+        wanted = [int(g) for g in remembered if str(g).isdigit()]
+    if not wanted:
+        return []
+    paths = Region.objects.filter(pk__in=wanted[:20], level=Level.GRID).values_list("pk", "path")
+    return sorted(pk for pk, path in paths if access.may_work_in(user, path))
+
+
+def bundle(user, today: dt.date | None = None, grid_ids: list[int] | None = None) -> dict:
+    """The due list of the user's grids (bundle_grids; a grid worker's own by default) and its
+    households, compact, for the phone to keep offline: households (id, address, head, members
+    for "who was met", care-tag chips, due state, last visit, the visit form's address) and the
+    categories the quick reports offer."""
     from registry.models import Resident, ResidentStatus, ResidentTag
 
-    from . import access, dues
+    from . import dues
 
     today = today or timezone.localdate()
-    grid_ids = access.worker_grid_ids(user)
+    if grid_ids is None:
+        grid_ids = bundle_grids(user)
     rows = dues.due_list(grid_ids, today) if grid_ids else []
     ids = [r.household.pk for r in rows]
     members: dict[int, list] = {}

@@ -11,7 +11,7 @@
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from api.api import errors
 from linli.errors import Forbidden
@@ -51,7 +51,14 @@ def sync_items(request, body: SyncIn):
     return {"results": sync.sync(request.auth, body.items)}
 
 
+class BundleQuery(Schema):
+    grid: list[int] = Field([], description="Grids to keep (a community worker's); default: the worker's own grids, "
+                                            "else the grid whose due list was last opened.")
+
+
 @router.get("/bundle", response={200: dict, **errors()}, summary="The due list and households a grid worker keeps on the phone")
-def offline_bundle(request):
+def offline_bundle(request, q: Query[BundleQuery]):
     _field_worker(request.auth)
-    return sync.bundle(request.auth)
+    session = getattr(request, "session", None)
+    remembered = session.get(sync.BUNDLE_GRIDS, ()) if session is not None else ()
+    return sync.bundle(request.auth, grid_ids=sync.bundle_grids(request.auth, q.grid or (), remembered))

@@ -29,7 +29,7 @@ from registry import access as registry_access
 from registry.models import CareTag, ResidentStatus, ResidentTag
 from web.decorators import page, raise_access
 
-from . import access, attend, dues, forms, rules_admin, services
+from . import access, attend, dues, forms, rules_admin, services, sync
 from .models import Attendance, PatrolRule, Period, Target, VisitKind, VisitRule
 
 PAGE = 50
@@ -155,6 +155,9 @@ def due(request):
     rows = due_rows(page_obj.object_list, today, household_tags([e.household.pk for e in page_obj.object_list]))
     grid_paths = [grid.path] if grid is not None else [c["path"] for c in choices if c["pk"] in grid_ids]
     read_only = not any(access.may_work_in(user, p) for p in grid_paths)
+    if not own and not read_only and request.session.get(sync.BUNDLE_GRIDS) != grid_ids:
+        # The phone of a community worker keeps the due list of the grid they work in now.
+        request.session[sync.BUNDLE_GRIDS] = grid_ids
     return _render(request, "fieldwork/due/list.html", {
         "today": today,
         "sections": [

@@ -201,3 +201,39 @@ def test_the_queue_page_shows_the_banner_and_the_lists(world):
     assert 'id="fw-waiting"' in html and 'id="fw-refused"' in html
     offline = Client().get("/fieldwork/offline/")
     assert offline.status_code == 200
+
+
+def test_a_community_worker_keeps_the_due_list_of_the_grid_they_last_opened(world):
+    from fieldwork import dues
+
+    dues.recompute_all()
+    client = session(world.community1)
+    # Nothing opened yet: nothing kept (no grid of their own).
+    assert client.get("/fieldwork/offline/bundle.json").json()["households"] == []
+    assert client.get("/fieldwork/due/", {"grid": world.grid2.pk}).status_code == 200
+    data = client.get("/fieldwork/offline/bundle.json").json()
+    assert data["grids"] == [world.grid2.pk]
+    assert {h["id"] for h in data["households"]} == {h.pk for h in world.g2.households}
+    # The API answers the same for the same session, and for a grid asked for by id.
+    assert client.get("/api/fieldwork/bundle").json()["grids"] == [world.grid2.pk]
+    asked = client.get("/api/fieldwork/bundle", {"grid": world.grid1.pk}).json()
+    assert {h["id"] for h in asked["households"]} == {h.pk for h in world.g1.households}
+    # A grid of another community is never kept, asked for or not.
+    assert client.get("/fieldwork/offline/bundle.json", {"grid": world.grid3.pk}).json()["households"] == []
+    assert client.get("/api/fieldwork/bundle", {"grid": world.grid3.pk}).json()["grids"] == []
+
+
+def test_a_grid_worker_keeps_only_their_own_grid_whatever_they_ask_for(world):
+    from fieldwork import dues
+
+    dues.recompute_all()
+    client = session(world.grid1_user)
+    assert client.get("/fieldwork/offline/bundle.json").json()["grids"] == [world.grid1.pk]
+    assert client.get("/fieldwork/offline/bundle.json", {"grid": world.grid2.pk}).json()["households"] == []
+
+
+def test_a_street_officer_reading_a_due_list_keeps_nothing_on_the_phone(world):
+    client = session(world.street1)
+    assert client.get("/fieldwork/due/", {"grid": world.grid1.pk}).status_code == 200
+    res = client.get("/fieldwork/offline/bundle.json", {"grid": world.grid1.pk})
+    assert res.status_code == 200 and res.json()["households"] == []
