@@ -467,10 +467,15 @@ def quick_report(request, form):
         else:
             messages.success(request, _("Reported as %(number)s; the community has it now.") % {"number": order.number})
             return redirect("workorders:detail", order.pk)
+    alternatives = []
+    if not fixed and choices:
+        cats = {c.pk: c for c in Category.objects.filter(pk__in=[c["pk"] for c in choices]).prefetch_related("attributes")}
+        alternatives = [(c["pk"], attribute_fields(cats[c["pk"]])) for c in choices if c["pk"] in cats]
     return _render(request, "fieldwork/report/form.html", {
         "form": form,
         "title": spec["label"],
         "choices": choices,
+        "alternatives": alternatives,
         "fixed": fixed,
         "category": category,
         "fields": attribute_fields(category, request.POST if request.method == "POST" else None, error.field if error else ""),

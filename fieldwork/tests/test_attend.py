@@ -146,3 +146,23 @@ def test_quick_reports_are_for_field_staff_inside_their_grid(city, login):
     with pytest.raises(DomainError):
         attend.quick_report(city.grid1_user, form="hazard", description="x", lat=31.305, lng=120.615)
     assert not WorkOrder.objects.exists()
+
+
+def test_the_hazard_form_carries_every_categorys_questions_so_it_works_offline(city, login):
+    import re
+
+    client = login(city.grid1_user)
+    page = client.get(reverse("fieldwork:quick_report", args=["hazard"])).content.decode()
+    assert "hx-get" not in page and 'data-attributes="attributes"' in page
+    offered = [int(pk) for pk in re.findall(r'<option value="(\d+)"', page)]
+    kept = [int(pk) for pk in re.findall(r'<template data-attributes-for="(\d+)">', page)]
+    assert offered and kept == offered
+    # Each template holds its category's own questions.
+    for category in Category.objects.filter(pk__in=offered).prefetch_related("attributes"):
+        block = page.split(f'<template data-attributes-for="{category.pk}">', 1)[1].split("</template>", 1)[0]
+        for a in category.attributes.all():
+            if a.variable:
+                assert f'name="attribute[{a.code}]"' in block
+    # A form with one fixed category needs none.
+    arrival = client.get(reverse("fieldwork:quick_report", args=["arrival"])).content.decode()
+    assert "<template data-attributes-for" not in arrival

@@ -219,3 +219,32 @@ PUT_ITEM = """([user, hh]) => new Promise((resolve, reject) => {
   };
   req.onerror = () => reject(req.error);
 })"""
+
+
+def test_with_no_signal_the_hazard_forms_questions_follow_the_chosen_category(phone):
+    from workorders.models import Category
+    from workorders.seed import seed_categories
+
+    _world()
+    seed_categories()
+    default = Category.objects.get(code="safety.hazard")
+    others = [c for c in Category.objects.filter(parent__code="safety", active=True).exclude(pk=default.pk).prefetch_related("attributes")
+              if any(a.variable for a in c.attributes.all())]
+    assert others, "a safety category with questions of its own"
+    other = others[0]
+    question = next(a for a in other.attributes.all() if a.variable)
+    browser_login(phone, "grid1")
+    url = phone.base_url + "/fieldwork/report/hazard/"
+    phone.goto(url)
+    phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    phone.goto(url)  # now through the worker, which keeps it
+    phone.context.set_offline(True)
+    phone.goto(url)
+    phone.wait_for_selector("#fw-offline:not([hidden])")
+    assert phone.locator(f'#attributes [name="attribute[{question.code}]"]').count() == 0
+    phone.select_option("#category", str(other.pk))
+    phone.wait_for_selector(f'#attributes [name="attribute[{question.code}]"]', state="attached")
+    assert question.description in phone.inner_text("#attributes")
+    shot(phone, "offline-7-hazard-category")
+    phone.select_option("#category", str(default.pk))
+    assert phone.locator(f'#attributes [name="attribute[{question.code}]"]').count() == 0

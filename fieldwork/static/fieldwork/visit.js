@@ -1,5 +1,6 @@
 /* Field forms (visit, quick report, arrival): a fresh idempotency key per form, the phone's
-   location on a tap, and the follow-up fields shown only for a follow-up visit. The offline
+   location on a tap, the questions of the chosen category, and the follow-up fields shown only
+   for a follow-up visit. The offline
    queue (queue.js) reads the same form when there is no signal. */
 (function () {
   "use strict";
@@ -35,6 +36,19 @@
           if (status) { status.textContent = "×"; }
         }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
       });
+    }
+    // The chosen category's questions, from the page itself (each category's are in a
+    // <template>), so a category can be changed with no signal.
+    var kind = form.querySelector("select[data-attributes]");
+    if (kind) {
+      var box = document.getElementById(kind.getAttribute("data-attributes"));
+      var show = function () {
+        var t = form.querySelector('template[data-attributes-for="' + kind.value + '"]');
+        while (box.firstChild) { box.removeChild(box.firstChild); }
+        if (t) { box.appendChild(t.content.cloneNode(true)); }
+      };
+      kind.addEventListener("change", show);
+      form.addEventListener("linli-queued", show);
     }
     var follow = form.querySelector("#follow-up"), sync = null;
     if (follow) {
