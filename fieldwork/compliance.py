@@ -5,9 +5,8 @@
    rule of the day (the deepest area's PatrolRule wins), visits made, work orders reported (source
    grid), and the orders assigned to the worker whose deadline fell that day (and passed), with
    those closed by the deadline. `refresh()` (every 10 minutes) rewrites only the worker-days
-   touched since the watermark "fw": visits created, patrols started or ended (and patrols of the
-   last days whose seconds no longer match, for patrols sent late from a phone), orders changed or
-   whose deadline passed. `rebuild()` recomputes all; the tests check both give the same rows.
+   touched since the watermark "fw": visits created, patrols ended (by the server's clock, so a
+   patrol sent days late from a phone counts at once), orders changed or whose deadline passed. `rebuild()` recomputes all; the tests check both give the same rows.
    Coverage and the overdue count of a grid are recomputed when its visits, care tags, residents
    or households changed (the audit log says which); a changed visit rule, a new period and the
    passing of a day are taken up by the daily pass `refresh_recent()` (and by `refresh()` when a
@@ -62,7 +61,7 @@ from .patrols import MinMinutes
 WATERMARK = "fw"
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 OVERLAP = dt.timedelta(seconds=120)
-# Patrols and arrivals sent from a phone that was offline carry their own (earlier) times.
+# Arrivals sent from a phone that was offline carry their own (earlier) times.
 LATE = dt.timedelta(days=3)
 PERIODS = ("month", "quarter", "year")
 GRID_DEPTH = 5
@@ -242,31 +241,16 @@ def _stored_days(pairs: set | None) -> dict:
     return out
 
 
-def _late_patrol_pairs(now: dt.datetime) -> set:
-    """Worker-days of recent patrols whose stored seconds differ from the patrols (a patrol
-    ended offline reaches the server with an ended_at older than the watermark)."""
-    since = now - LATE
-    fresh: dict = defaultdict(int)
-    # A patrol lasts at most a day: those begun the day before reach into the window too.
-    recent = Patrol.objects.filter(status=PatrolStatus.ENDED, started_at__gte=since - dt.timedelta(days=1))
-    for (w, _g, _p, day), s in _patrol_seconds(recent).items():
-        fresh[(w, day)] += s
-    stored: dict = defaultdict(int)
-    for w, day, s in WorkerDay.objects.filter(day__gte=_local(since) + dt.timedelta(days=1)).values_list("worker_id", "day", "patrol_seconds"):
-        stored[(w, day)] += s
-    first = _local(since) + dt.timedelta(days=1)  # the first day wholly inside the window
-    return {k for k in set(fresh) | set(stored) if k[1] >= first and fresh.get(k, 0) != stored.get(k, 0)}
-
-
 def touched_pairs(since: dt.datetime, now: dt.datetime) -> set:
     """(worker, day) of every fact source changed since `since`."""
     pairs = set()
     for w, at in Visit.objects.filter(created_at__gte=since).values_list("worker_id", "visited_at"):
         pairs.add((w, _local(at)))
-    patrols = Patrol.objects.filter(status=PatrolStatus.ENDED).filter(Q(started_at__gte=since) | Q(ended_at__gte=since))
+    # Ended since, by the server's clock: a patrol sent from a phone that had no signal for days
+    # carries its own, earlier times.
+    patrols = Patrol.objects.filter(status=PatrolStatus.ENDED, finished_at__gte=since)
     for w, _g, _p, day in _patrol_seconds(patrols):
         pairs.add((w, day))
-    pairs |= _late_patrol_pairs(now)
     orders = WorkOrder.objects.filter(Q(updated_at__gte=since) | Q(deadline__gte=since, deadline__lte=now))
     passed = {}  # order id -> (grid path, deadline day) of orders whose deadline has passed
     for pk, reporter, source, reported, assignee, deadline, path in orders.values_list(

@@ -216,12 +216,17 @@ class Patrol(Scoped):
     point_count = models.PositiveIntegerField(default=0)
     note = models.CharField(max_length=500, blank=True)
     client_key = models.CharField(max_length=64, blank=True)
+    # When the server recorded the end (ended_at is the phone's time, days earlier for a patrol
+    # sent after a long time without signal): the figures take up patrols ended since their
+    # last refresh by this.
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at"]
         indexes = [
             models.Index(fields=["worker", "started_at"], name="patrol_worker_idx"),
             scope_index("patrol_scope_idx", "started_at"),
+            models.Index(fields=["finished_at"], name="patrol_finished_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["worker", "client_key"], condition=~models.Q(client_key=""), name="patrol_client_key_unique"),

@@ -332,7 +332,8 @@ def _finish(patrol: Patrol, ended_at: dt.datetime, note: str):
     if note:
         patrol.note = note.strip()[:500]
     _measure(patrol)
-    patrol.save(update_fields=["ended_at", "status", "seconds", "note", "point_count", "distance_m"])
+    patrol.finished_at = timezone.now()
+    patrol.save(update_fields=["ended_at", "status", "seconds", "note", "point_count", "distance_m", "finished_at"])
 
 
 @transaction.atomic

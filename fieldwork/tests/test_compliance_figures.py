@@ -195,3 +195,18 @@ def test_an_order_dispatched_away_after_its_deadline_no_longer_counts_for_the_wo
     incremental = facts(), figures()
     compliance.rebuild(timezone.now() + dt.timedelta(minutes=1))
     assert (facts(), figures()) == incremental
+
+
+def test_a_patrol_sent_days_late_from_a_phone_counts_at_the_next_refresh(field):
+    """The phone had no signal for a week: the patrol reaches the server now with its own times."""
+    u = field.grid1_user
+    compliance.rebuild()
+    day = TODAY - dt.timedelta(days=6)
+    patrol(u, at(day, 9), at(day, 11))
+    compliance.refresh(timezone.now() + dt.timedelta(minutes=1))
+    assert WorkerDay.objects.get(worker=u, day=day).patrol_seconds == 7200
+    assert cell(field.grid1, "fw.patrol.seconds", day=day) == 7200
+    assert cell(field.city, "fw.patrol.seconds", day=day) == 7200
+    incremental = facts(), figures()
+    compliance.rebuild(timezone.now() + dt.timedelta(minutes=1))
+    assert (facts(), figures()) == incremental
