@@ -6,7 +6,9 @@
    grid), and the orders assigned to the worker whose deadline fell that day (and passed), with
    those closed by the deadline. `refresh()` (every 10 minutes) rewrites only the worker-days
    touched since the watermark "fw": visits created, patrols ended (by the server's clock, so a
-   patrol sent days late from a phone counts at once), orders changed or whose deadline passed. `rebuild()` recomputes all; the tests check both give the same rows.
+   patrol sent days late from a phone counts at once), orders changed or whose deadline passed;
+   a patrol rule added or changed re-judges the patrol minimum of its area's worker-days from
+   its first day. `rebuild()` recomputes all; the tests check both give the same rows.
    Coverage and the overdue count of a grid are recomputed when its visits, care tags, residents
    or households changed (the audit log says which); a changed visit rule, a new period and the
    passing of a day are taken up by the daily pass `refresh_recent()` (and by `refresh()` when a
@@ -38,6 +40,7 @@ average arrival minutes = attend.seconds / attend.count / 60; evaluation = ratin
 """
 
 import datetime as dt
+import json
 from collections import defaultdict
 
 from django.db import transaction
@@ -308,6 +311,74 @@ def registry_paths(since: dt.datetime) -> tuple[set, bool]:
     return paths, bool(ids.get(VisitRule))
 
 
+def patrol_rule_areas(since: dt.datetime) -> list[tuple[str, dt.date]]:
+    """(area path, first day) whose patrol minimum may have changed since `since`: for every
+    patrol rule added, changed or end-dated (the audit log says which and what it was), its
+    area before and after, from the earliest of its dates before and after."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import PatrolRule
+
+    ct = ContentType.objects.get_for_model(PatrolRule)
+    entries = list(LogEntry.objects.filter(timestamp__gte=since, content_type=ct).values_list("object_pk", "changes"))
+    if not entries:
+        return []
+    rules = {str(r.pk): r for r in PatrolRule.objects.filter(pk__in={pk for pk, _c in entries if str(pk).isdigit()})}
+    out = []
+    for pk, changes in entries:
+        if isinstance(changes, str):  # older auditlog versions keep the changes as text
+            try:
+                changes = json.loads(changes)
+            except ValueError:
+                changes = {}
+        changes = changes or {}
+        paths, days = set(), set()
+        rule = rules.get(str(pk))
+        if rule is not None:
+            paths.add(rule.region_path)
+            days.add(rule.valid_from)
+        # Values as the audit log writes them: text, "None" for nothing.
+        paths |= {v for v in changes.get("region_path") or [] if isinstance(v, str) and v != "None"}
+        for field in ("valid_from", "valid_to"):
+            for v in changes.get(field) or []:
+                if isinstance(v, str) and len(v) >= 10 and v[:4].isdigit():
+                    try:
+                        days.add(dt.date.fromisoformat(v[:10]))
+                    except ValueError:
+                        continue
+        if not days:
+            continue
+        first = min(days)
+        out += [(path, first) for path in (paths or {""})]
+    return out
+
+
+def rule_flags(areas: list[tuple[str, dt.date]]) -> dict[str, set]:
+    """Re-judge `patrol_min_met` of the worker-days in `areas` (from patrol_rule_areas) against
+    the rules now in force; returns the {grid path: days} whose figures changed."""
+    changed: dict[str, set] = defaultdict(set)
+    if not areas:
+        return changed
+    minimum = MinMinutes()
+    flips: dict[bool, list] = {True: [], False: []}
+    seen = set()
+    for path, first in areas:
+        rows = WorkerDay.objects.filter(prefix_q("region_path", path), day__gte=first).order_by()
+        for pk, rpath, day, seconds, met in rows.values_list("pk", "region_path", "day", "patrol_seconds", "patrol_min_met").iterator(chunk_size=5000):
+            if pk in seen:
+                continue
+            seen.add(pk)
+            now_met = seconds > 0 and seconds >= minimum(rpath, day) * 60
+            if now_met != met:
+                flips[now_met].append(pk)
+                changed[rpath].add(day)
+    for value, pks in flips.items():
+        for chunk in _chunks(pks):
+            WorkerDay.objects.filter(pk__in=chunk).update(patrol_min_met=value)
+    return changed
+
+
 def write_days(pairs: set | None, now: dt.datetime) -> dict[str, set]:
     """Bring the WorkerDay rows of `pairs` (None: all) in line with the sources; returns the
     {grid path: days} whose figures changed."""
@@ -525,6 +596,10 @@ def refresh(now: dt.datetime | None = None) -> dict:
             since = mark.value - OVERLAP
             pairs = touched_pairs(since, now)
             changed = write_days(pairs, now)
+            # A patrol rule added or changed (from a day in the past, perhaps) re-judges the
+            # worker-days of its area since then.
+            for path, days in rule_flags(patrol_rule_areas(since)).items():
+                changed[path] |= days
             # Visits change coverage and the overdue snapshot of their grid now; late arrivals
             # and new ratings change their own cells.
             for path, at in Visit.objects.filter(created_at__gte=since).values_list("region_path", "visited_at"):

@@ -210,3 +210,61 @@ def test_a_patrol_sent_days_late_from_a_phone_counts_at_the_next_refresh(field):
     incremental = facts(), figures()
     compliance.rebuild(timezone.now() + dt.timedelta(minutes=1))
     assert (facts(), figures()) == incremental
+
+
+def test_a_patrol_rule_set_from_a_past_day_re_judges_the_worker_days_at_the_next_refresh(field):
+    """The rules page makes changes from today on; a rule written otherwise (the admin site, a
+    data fix) may start in the past. Either way the refresh re-judges the days it covers."""
+    from fieldwork.models import Patrol, PatrolRule
+
+    u = field.grid1_user
+    patrol(u, at(D1, 9), at(D1, 12))  # three hours: short of the usual four
+    patrol(field.grid2_user, at(D1, 9), at(D1, 12))
+    Patrol.objects.update(finished_at=timezone.now() - dt.timedelta(hours=1))  # not what the refresh looks at
+    compliance.rebuild()
+    assert not WorkerDay.objects.get(worker=u, day=D1).patrol_min_met
+    assert cell(field.grid1, "fw.patrol.days_met", day=D1) == 0
+
+    # grid1's community lowers its minimum to two hours, from a week ago.
+    rule = PatrolRule.objects.create(min_minutes=120, region=field.community, region_path=field.community.path,
+                                     valid_from=TODAY - dt.timedelta(days=7))
+    compliance.refresh(timezone.now() + dt.timedelta(minutes=1))
+    assert WorkerDay.objects.get(worker=u, day=D1).patrol_min_met
+    assert cell(field.grid1, "fw.patrol.days_met", day=D1) == 1
+    assert cell(field.community, "fw.patrol.days_met", day=D1) == 2  # grid2 is in the same community
+    incremental = facts(), figures()
+    compliance.rebuild(timezone.now() + dt.timedelta(minutes=1))
+    assert (facts(), figures()) == incremental
+
+    # Moved to start after the patrol: the old minimum applies to that day again.
+    rule.valid_from = TODAY
+    rule.save()
+    compliance.refresh(timezone.now() + dt.timedelta(minutes=3))
+    assert not WorkerDay.objects.get(worker=u, day=D1).patrol_min_met
+    assert cell(field.grid1, "fw.patrol.days_met", day=D1) == 0
+    incremental = facts(), figures()
+    compliance.rebuild(timezone.now() + dt.timedelta(minutes=3))
+    assert (facts(), figures()) == incremental
+
+
+def test_a_patrol_rule_changed_on_the_rules_page_re_judges_today(field):
+    from fieldwork import rules_admin
+    from fieldwork.models import Patrol
+
+    u = field.grid1_user
+    now = timezone.localtime()
+    start = max(now - dt.timedelta(hours=1), timezone.make_aware(dt.datetime.combine(TODAY, dt.time())))
+    patrol(u, start, now - dt.timedelta(seconds=10))
+    Patrol.objects.update(finished_at=timezone.now() - dt.timedelta(hours=1))  # not what the refresh looks at
+    compliance.rebuild()
+    day = WorkerDay.objects.get(worker=u, day=TODAY)
+    assert not day.patrol_min_met  # an hour at most, against four
+    seconds = day.patrol_seconds
+    if seconds < 30 * 60:
+        pytest.skip("too early in the day for half an hour of patrol")
+    rules_admin.save_patrol_rule(field.admin, None, {"min_minutes": "30", "region": str(field.community.pk), "valid_from": TODAY.isoformat()})
+    compliance.refresh(timezone.now() + dt.timedelta(minutes=1))
+    assert WorkerDay.objects.get(worker=u, day=TODAY).patrol_min_met
+    incremental = facts(), figures()
+    compliance.rebuild(timezone.now() + dt.timedelta(minutes=1))
+    assert (facts(), figures()) == incremental
