@@ -3,18 +3,25 @@ a role where).
 
 A Snapshot holds what its loader built. It is rebuilt:
 - at once in the process that changes the data (`changed()`, usually from a post_save signal);
-- in every other process soon after that change commits: `changed()` bumps a version number
-  in the shared cache (Redis in production), which each process compares with the version it
-  loaded at most once every `check_seconds`;
-- after `reload_seconds` whatever the version: 30 s where the cache is local memory (a
-  single-machine install; its processes share no cache, so the timer is their only news of a
-  change), 10 minutes with a shared cache (Redis), as a safety net only.
-A cache that cannot answer never stops a request: the timer still applies.
+- in every other process soon after that change commits: `changed()` bumps a version, which
+  each process compares with the version it loaded at most once every `check_seconds`. The
+  version is a number in the shared cache (Redis in production); where the cache is local
+  memory (a single-machine install: the web server and the job consumer share no cache) it is
+  a small file under LINLI_VAR_DIR/snapshots/, one per database, rewritten on every change
+  (a check reads a few bytes: the web processes and the job consumer of one machine see a role
+  taken away within `check_seconds` rather than at the 30 s timer);
+- after `reload_seconds` whatever the version: 30 s where the cache is local memory (processes
+  on other machines without Redis hear of a change only so), 10 minutes with a shared cache
+  (Redis), as a safety net only.
+A cache or a file that cannot answer never stops a request: the timer still applies.
 """
 
+import hashlib
+import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from django.core.cache import cache
 from django.db import transaction
@@ -34,16 +41,35 @@ class Snapshot:
         self._state: dict = {"at": None}
 
     @property
+    def local(self) -> bool:
+        """The cache is this process's own memory: the version is kept in a file instead."""
+        from django.conf import settings
+
+        backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+        return backend.endswith(("LocMemCache", "DummyCache"))
+
+    @property
     def reload_seconds(self) -> float:
         if self._reload_seconds is None:
-            from django.conf import settings
-
-            backend = settings.CACHES.get("default", {}).get("BACKEND", "")
-            local = backend.endswith(("LocMemCache", "DummyCache"))
-            self._reload_seconds = LOCAL_RELOAD_SECONDS if local else SHARED_RELOAD_SECONDS
+            self._reload_seconds = LOCAL_RELOAD_SECONDS if self.local else SHARED_RELOAD_SECONDS
         return self._reload_seconds
 
+    def version_file(self) -> Path:
+        """The file whose identity is the version: per database (processes of one install share
+        it; test runs in parallel, each with a database of its own, do not)."""
+        from django.conf import settings
+        from django.db import connection
+
+        d = connection.settings_dict
+        db = hashlib.sha1(f"{d.get('ENGINE')}|{d.get('HOST') or ''}|{d.get('PORT') or ''}|{d.get('NAME')}".encode()).hexdigest()[:12]
+        return Path(settings.VAR_DIR) / "snapshots" / db / self.key.replace(":", "-")
+
     def _version(self):
+        if self.local:
+            try:
+                return self.version_file().read_bytes()
+            except OSError:
+                return None
         try:
             return cache.get(self.key)
         except Exception:
@@ -75,6 +101,19 @@ class Snapshot:
         self._state = {"at": None}
 
     def _bump(self) -> None:
+        if self.local:
+            # Written aside, then renamed over the old one: a reader sees the old or the new
+            # contents (the time of the change), never a part.
+            path = self.version_file()
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}")
+                tmp.write_text(f"{time.time_ns()} {os.getpid()}\n")
+                os.replace(tmp, path)
+            except OSError:
+                pass  # the other processes catch up within reload_seconds
+            self.forget()
+            return
         try:
             cache.incr(self.key)
         except ValueError:  # no version yet
