@@ -403,6 +403,45 @@ def write_days(pairs: set | None, now: dt.datetime) -> dict[str, set]:
     return changed
 
 
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def write_months(changed: dict[str, set] | None) -> int:
+    """Rewrite the WorkerMonth rows of the grids and months in `changed` ({grid path: days};
+    None: all) from their worker-days; returns the rows written."""
+    from .models import WorkerMonth
+
+    if changed is None:
+        WorkerMonth.objects.all().delete()
+        return _month_rows(WorkerDay.objects.all())
+    cells = sorted({(path, _month(d)) for path, days in changed.items() for d in days})
+    written = 0
+    for chunk in _chunks(cells, 200):
+        keys, days = Q(pk__in=[]), Q(pk__in=[])
+        for path, month in chunk:
+            keys |= Q(region_path=path, month=month)
+            days |= Q(region_path=path, day__gte=month, day__lt=period_end("month", month))
+        WorkerMonth.objects.filter(keys).delete()
+        written += _month_rows(WorkerDay.objects.filter(days))
+    return written
+
+
+def _month_rows(worker_days) -> int:
+    from .models import WorkerMonth
+
+    rows = (worker_days.annotate(m=TruncMonth("day")).values("worker_id", "grid_id", "region_path", "m")
+            .annotate(**worker_day_sums()).order_by())
+    made = [
+        WorkerMonth(worker_id=r["worker_id"], grid_id=r["grid_id"], region_path=r["region_path"], month=_as_date(r["m"]),
+                    days=r["n"], days_met=r["met"] or 0, patrol_seconds=r["seconds"] or 0, visits=r["visits"] or 0,
+                    reports=r["reports"] or 0, orders_due=r["due"] or 0, orders_on_time=r["on_time"] or 0)
+        for r in rows.iterator(chunk_size=5000)
+    ]
+    WorkerMonth.objects.bulk_create(made, batch_size=1000)
+    return len(made)
+
+
 # ---------------------------------------------------------------- roll-ups
 
 
@@ -600,6 +639,7 @@ def refresh(now: dt.datetime | None = None) -> dict:
             # worker-days of its area since then.
             for path, days in rule_flags(patrol_rule_areas(since)).items():
                 changed[path] |= days
+            write_months(changed)
             # Visits change coverage and the overdue snapshot of their grid now; late arrivals
             # and new ratings change their own cells.
             for path, at in Visit.objects.filter(created_at__gte=since).values_list("region_path", "visited_at"):
@@ -633,6 +673,7 @@ def _rebuild(now: dt.datetime) -> dict:
     WorkerDay.objects.all().delete()
     Rollup.objects.filter(indicator__startswith="fw.").delete()
     write_days(None, now)
+    write_months(None)
     first = WorkerDay.objects.order_by("day").values_list("day", flat=True).first() or today
     for model, field in ((DueItem, "period_end"), (Attendance, "arrived_at"), (WorkerRating, "at")):
         v = model.objects.order_by(field).values_list(field, flat=True).first()

@@ -26,8 +26,7 @@ from linli.db import prefix_q
 from regions.models import Region
 from web.decorators import page
 
-from .compliance import worker_day_sums
-from .models import WorkerDay, WorkerRating
+from .models import WorkerMonth, WorkerRating
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -121,28 +120,32 @@ def _months_back(last: dt.date, n: int) -> list[dt.date]:
 
 
 def worker_rows(region: Region, sp: Span) -> list[dict]:
-    """One row per grid worker with worker-days or ratings in the area and period."""
+    """One row per grid worker with worker-days or ratings in the area and period, summed from
+    the workers' month rows (WorkerMonth; a period is whole months)."""
     scope = prefix_q("region_path", region.path)
-    days = (
-        WorkerDay.objects.filter(scope, day__gte=sp.start, day__lt=sp.end)
-        .values("worker_id")
-        .annotate(**worker_day_sums())
-    )
     cells: dict[int, dict] = {}
-    for r in days:
-        cells[r["worker_id"]] = {
-            "fw.patrol.worker_days": r["n"], "fw.patrol.days_met": r["met"], "fw.patrol.seconds": r["seconds"], "fw.visits": r["visits"],
-            "fw.reports": r["reports"], "fw.orders.due": r["due"], "fw.orders.on_time": r["on_time"],
-        }  # fmt: skip
+    grids: dict[int, set] = {}
+    months = WorkerMonth.objects.filter(scope, month__gte=sp.start, month__lt=sp.end).values_list(
+        "worker_id", "grid_id", "days", "days_met", "patrol_seconds", "visits", "reports", "orders_due", "orders_on_time")
+    for w, g, n, met, seconds, visits, reports, due, on_time in months:
+        c = cells.get(w)
+        if c is None:
+            c = cells[w] = dict.fromkeys(("fw.patrol.worker_days", "fw.patrol.days_met", "fw.patrol.seconds", "fw.visits",
+                                          "fw.reports", "fw.orders.due", "fw.orders.on_time"), 0)
+        c["fw.patrol.worker_days"] += n
+        c["fw.patrol.days_met"] += met
+        c["fw.patrol.seconds"] += seconds
+        c["fw.visits"] += visits
+        c["fw.reports"] += reports
+        c["fw.orders.due"] += due
+        c["fw.orders.on_time"] += on_time
+        grids.setdefault(w, set()).add(g)
     tz = timezone.get_current_timezone()
     lo, hi = (dt.datetime.combine(d, dt.time(), tzinfo=tz) for d in (sp.start, sp.end))
     ratings = WorkerRating.objects.filter(scope, at__gte=lo, at__lt=hi).values("worker_id").annotate(n=Count("id"), s=Sum("score"))
     for r in ratings:
         c = cells.setdefault(r["worker_id"], {})
         c["fw.rating.count"], c["fw.rating.sum"] = r["n"], r["s"]
-    grids: dict[int, set] = {}
-    for w, g in WorkerDay.objects.filter(scope, day__gte=sp.start, day__lt=sp.end).values_list("worker_id", "grid_id").distinct():
-        grids.setdefault(w, set()).add(g)
     names = dict(Region.objects.filter(pk__in={g for s in grids.values() for g in s}).values_list("pk", "name"))
     users = {u.pk: u for u in User.objects.filter(pk__in=list(cells)).only("pk", "username", "display_name")}
     rows = []

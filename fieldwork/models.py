@@ -314,6 +314,31 @@ class WorkerDay(models.Model):
         return f"{self.worker_id} {self.day}"
 
 
+class WorkerMonth(models.Model):
+    """The sums of one grid worker's WorkerDay rows of one month in one grid, kept with them
+    (fieldwork.compliance): the dashboards rank the workers of an area from a row per worker and
+    month, not from every worker-day (a city of 20,000 workers has 440,000 in a month)."""
+
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    grid = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+", db_index=False)
+    region_path = models.CharField(max_length=255)
+    month = models.DateField()
+    days = models.PositiveIntegerField(default=0)
+    days_met = models.PositiveIntegerField(default=0)
+    patrol_seconds = models.PositiveBigIntegerField(default=0)
+    visits = models.PositiveIntegerField(default=0)
+    reports = models.PositiveIntegerField(default=0)
+    orders_due = models.PositiveIntegerField(default=0)
+    orders_on_time = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["worker", "grid", "month"], name="workermonth_unique")]
+        indexes = [scope_index("workermonth_scope_idx", "month")]
+
+    def __str__(self):
+        return f"{self.worker_id} {self.month:%Y-%m}"
+
+
 class GridProfile(models.Model):
     """The public notice (网格公示) of a grid: duties, service commitment, contact."""
 

@@ -53,6 +53,7 @@ def test_the_compliance_dashboard_reads_well_on_desktop_and_phone(world, page, p
     # Roll the bulk rows up (a rebuild would recompute the worker-days from the sources).
     cells = {("day", TODAY)} | set().union(*(compliance.cells_of(TODAY - dt.timedelta(days=d)) for d in range(0, 400, 20)))
     compliance.recompute({world.grid1.path, world.grid2.path, world.grid3.path}, cells, TODAY)
+    compliance.write_months(None)  # and the workers' month rows
     SHOTS.mkdir(parents=True, exist_ok=True)
     for pg, name in ((page, "desktop"), (phone, "phone")):
         browser_login(pg, "street1")

@@ -32,7 +32,25 @@ def cell(region, indicator, period="month", day=None):
 
 
 def facts():
-    return sorted(WorkerDay.objects.values_list("worker_id", "grid_id", "day", *compliance.FACT_FIELDS))
+    """The worker-days, and the month rows kept from them (which must always be their sums)."""
+    from django.db.models import Count, Q, Sum
+
+    from fieldwork.models import WorkerMonth
+
+    days = sorted(WorkerDay.objects.values_list("worker_id", "grid_id", "day", *compliance.FACT_FIELDS))
+    months = sorted(WorkerMonth.objects.values_list("worker_id", "grid_id", "month", "days", "days_met", "patrol_seconds", "visits",
+                                                    "reports", "orders_due", "orders_on_time"))
+    summed = {}
+    for w, g, day, *_f in days:
+        summed.setdefault((w, g, day.replace(day=1)), []).append(day)
+    expected = []
+    for (w, g, month), _ds in sorted(summed.items()):
+        r = WorkerDay.objects.filter(worker_id=w, grid_id=g, day__gte=month, day__lt=compliance.period_end("month", month)).aggregate(
+            n=Count("id"), met=Count("id", filter=Q(patrol_min_met=True)), s=Sum("patrol_seconds"), v=Sum("visits"), r=Sum("reports"),
+            d=Sum("orders_due"), o=Sum("orders_on_time"))
+        expected.append((w, g, month, r["n"], r["met"], r["s"], r["v"], r["r"], r["d"], r["o"]))
+    assert months == expected, "the month rows are the sums of the worker-days"
+    return days, months
 
 
 def figures():
@@ -77,11 +95,14 @@ def test_worker_days_split_patrols_at_midnight_and_count_visits_reports_and_orde
     activity(field)
     compliance.rebuild()
     u, g = field.grid1_user.pk, field.grid1.pk
-    rows = {day: r for _w, _g, day, *r in facts() if _w == u and _g == g}
+    days, months = facts()
+    rows = {day: r for _w, _g, day, *r in days if _w == u and _g == g}
     assert rows[D1] == [6.5 * 3600, True, 2, 0, 1, 1]
     assert rows[D2] == [3600, False, 0, 0, 0, 0]
     assert rows[TODAY] == [0, False, 0, 2, 0, 0]
-    assert len(facts()) == 3
+    assert len(days) == 3
+    # Their month rows (two when the days fall in two months).
+    assert sum(m[3] for m in months) == 3 and sum(m[5] for m in months) == 7.5 * 3600
 
 
 def test_figures_roll_up_from_grid_to_city(field):
