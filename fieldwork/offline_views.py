@@ -17,7 +17,7 @@ from web.decorators import page
 from . import sync
 
 # Raise when the service worker's behaviour changes (the shell's addresses change it too).
-WORKER_VERSION = "1"
+WORKER_VERSION = "2"
 
 
 # What the field pages load: kept on the phone when the service worker installs.
@@ -25,6 +25,7 @@ SHELL = [
     "web/linli.css",
     "django_htmx/htmx-2.min.js",
     "fieldwork/field.css",
+    "fieldwork/queue-core.js",
     "fieldwork/queue.js",
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css",

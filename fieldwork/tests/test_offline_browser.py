@@ -248,3 +248,54 @@ def test_with_no_signal_the_hazard_forms_questions_follow_the_chosen_category(ph
     shot(phone, "offline-7-hazard-category")
     phone.select_option("#category", str(default.pk))
     assert phone.locator(f'#attributes [name="attribute[{question.code}]"]').count() == 0
+
+
+def test_the_service_worker_sends_the_queue_when_the_signal_returns_with_no_field_page_open(phone):
+    """Background Sync: the visit was kept on the phone, the worker left the field pages; when
+    the connection returns the browser wakes the service worker, which sends it."""
+    from fieldwork.models import Visit
+
+    w = _world()
+    hh = w.g1.households[1]
+    browser_login(phone, "grid1")
+    phone.goto(phone.base_url + "/fieldwork/due/")
+    phone.wait_for_function("window.__linliPrecached === true", timeout=60_000)
+    phone.wait_for_function("navigator.serviceWorker.controller !== null")
+    assert phone.evaluate("'SyncManager' in window")
+    phone.context.set_offline(True)
+    phone.goto(phone.base_url + f"/fieldwork/visits/new/{hh.pk}/")
+    phone.wait_for_selector("#fw-offline:not([hidden])")
+    phone.check("input[name=nobody_home]")
+    phone.click("button.fw-submit")
+    phone.wait_for_function("document.getElementById('fw-banner').dataset.waiting === '1'")
+    # The page could not send it (offline); from here on no field page is open, so whatever
+    # sends it is the service worker. (Chromium's offline emulation covers pages, not the
+    # worker: it may send as soon as the sync is registered.)
+    phone.goto("about:blank")
+    phone.context.set_offline(False)  # Chromium fires the sync event when the signal returns
+
+    def arrived(seconds):
+        for _ in range(seconds * 10):
+            if Visit.objects.exists():
+                return True
+            phone.wait_for_timeout(100)
+        return False
+
+    if not arrived(5):
+        # Not fired yet (the browser decides when): fire it as the browser would.
+        cdp = phone.context.new_cdp_session(phone)
+        registrations = []
+        cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+        cdp.send("ServiceWorker.enable")
+        phone.wait_for_timeout(500)
+        live = [r for r in registrations if r["scopeURL"].endswith("/fieldwork/") and not r["isDeleted"]]
+        assert live, registrations
+        cdp.send("ServiceWorker.dispatchSyncEvent",
+                 {"origin": phone.base_url, "registrationId": live[-1]["registrationId"], "tag": "fw-queue", "lastChance": False})
+        assert arrived(10)
+    visit = Visit.objects.get()
+    assert visit.nobody_home and visit.household_id == hh.pk and visit.worker == w.grid1_user
+    # A field page opened later finds nothing waiting.
+    phone.goto(phone.base_url + "/fieldwork/queue/")
+    phone.wait_for_function("document.getElementById('fw-banner').dataset.waiting === '0'", timeout=20_000)
+    assert Visit.objects.count() == 1

@@ -6,6 +6,10 @@
  * server answers per item: ok / duplicate leave the queue, refused ones move to a list the
  * worker reads on /fieldwork/queue/, errors stay and are retried.
  *
+ * The storage and the sending are in queue-core.js, which the service worker also loads: with
+ * Background Sync (Chrome on Android) the queue is sent when the connection returns even with no
+ * field page open.
+ *
  * Forms with data-queue="<kind>" are sent normally when online (through fetch, following the
  * server's redirect); when the phone is offline, or the post fails on the network, their fields
  * become the item's payload and the page says the record is kept on the phone.
@@ -18,66 +22,19 @@
   var cfg = status ? status.dataset : {};
   var USER = cfg.user || "anon";
   var SYNC_URL = cfg.sync || "/api/fieldwork/sync";
-  var DB_NAME = "linli-fieldwork";
-  var MAX_BATCH = 100;
-  var MAX_BATCH_BYTES = 4 * 1024 * 1024; // the server refuses bodies over 5 MB
   var MAX_PHOTOS = 3;
   var PHOTO_EDGE = 1600;
-  var dbPromise = null;
   var flushing = null;
-  var batchLimit = MAX_BATCH;
+  var core = self.linliQueueCore({
+    user: USER, syncUrl: SYNC_URL, csrf: csrf,
+    onSending: function () { setBanner(t("sending"), "sending"); },
+  });
+  var store = core.store, mine = core.mine, timedFetch = core.timedFetch;
 
   function t(name, params) {
     var s = cfg["t" + name.charAt(0).toUpperCase() + name.slice(1)] || name;
     Object.keys(params || {}).forEach(function (k) { s = s.replace("{" + k + "}", params[k]); });
     return s;
-  }
-
-  // ------------------------------------------------------------ IndexedDB
-
-  function db() {
-    if (dbPromise) return dbPromise;
-    dbPromise = new Promise(function (resolve, reject) {
-      var req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = function () {
-        var d = req.result;
-        ["queue", "refused"].forEach(function (name) {
-          var s = d.createObjectStore(name, { keyPath: "id" });
-          s.createIndex("user", "user");
-        });
-        d.createObjectStore("meta", { keyPath: "id" });
-      };
-      req.onsuccess = function () { resolve(req.result); };
-      req.onerror = function () { reject(req.error); };
-    });
-    return dbPromise;
-  }
-
-  function store(name, mode, fn) {
-    return db().then(function (d) {
-      return new Promise(function (resolve, reject) {
-        var tx = d.transaction(name, mode);
-        var out = fn(tx.objectStore(name));
-        tx.oncomplete = function () { resolve(out && "result" in out ? out.result : out); };
-        tx.onerror = function () { reject(tx.error); };
-        tx.onabort = function () { reject(tx.error); };
-      });
-    });
-  }
-
-  function mine(name) {
-    return store(name, "readonly", function (s) { return s.index("user").getAll(USER); }).then(function (rows) {
-      return (rows || []).sort(function (a, b) { return a.seq - b.seq; });
-    });
-  }
-
-  // A weak signal can leave a request hanging: give up after a while (the key makes a late
-  // arrival of the same item harmless).
-  function timedFetch(url, options, ms) {
-    if (!window.AbortController) return fetch(url, options);
-    var ctl = new AbortController();
-    var timer = setTimeout(function () { ctl.abort(); }, ms);
-    return fetch(url, Object.assign({}, options, { signal: ctl.signal })).then(function (r) { clearTimeout(timer); return r; }, function (e) { clearTimeout(timer); throw e; });
   }
 
   function uuid() {
@@ -101,9 +58,20 @@
     };
     return store("queue", "readwrite", function (s) { s.put(item); }).then(function () {
       changed();
+      backgroundSync();
       flush();
       return key;
     });
+  }
+
+  // Ask the service worker to send the queue when the connection returns, should no field page
+  // be open then; it sends with the security token kept here (a worker cannot read cookies).
+  function backgroundSync() {
+    if (!("serviceWorker" in navigator) || !window.SyncManager) return Promise.resolve(false);
+    return store("meta", "readwrite", function (s) { s.put({ id: "csrf:" + USER, user: USER, token: csrf() }); })
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(function (reg) { return reg.sync.register("fw-queue"); })
+      .then(function () { return true; }, function () { return false; });
   }
 
   function pending() {
@@ -115,116 +83,15 @@
     return m ? decodeURIComponent(m[1]) : (cfg.csrf || "");
   }
 
-  function backoff(item, message) {
-    item.attempts += 1;
-    item.next_at = Date.now() + Math.min(300000, 2000 * Math.pow(2, item.attempts));
-    if (message) item.last_error = message;
-    return item;
-  }
-
-  function sizeOf(item) {
-    try { return new Blob([JSON.stringify(item)]).size; } catch (e) { return 1000; }
-  }
-
   function flush(force) {
     if (flushing) return flushing;
     if (!navigator.onLine) return Promise.resolve(0);
-    flushing = sendAll(force).catch(function () { return 0; }).then(function (n) {
+    flushing = core.sendAll(force).catch(function () { return 0; }).then(function (n) {
       flushing = null;
       changed();
       return n;
     });
     return flushing;
-  }
-
-  function sendAll(force) {
-    return mine("queue").then(function (rows) {
-      var now = Date.now();
-      var ready = rows.filter(function (r) { return force || !r.next_at || r.next_at <= now; });
-      if (!ready.length) return 0;
-      var batch = [], bytes = 0;
-      for (var i = 0; i < ready.length && batch.length < batchLimit; i++) {
-        var size = sizeOf(ready[i]);
-        if (batch.length && bytes + size > MAX_BATCH_BYTES) break;
-        batch.push(ready[i]);
-        bytes += size;
-      }
-      setBanner(t("sending"), "sending");
-      return send(batch).then(function (more) {
-        return more && batch.length < ready.length ? sendAll(force).then(function (n) { return n + batch.length; }) : batch.length;
-      });
-    });
-  }
-
-  function send(batch) {
-    var body = JSON.stringify({ items: batch.map(function (r) { return { key: r.key, kind: r.kind, payload: r.payload }; }) });
-    return timedFetch(SYNC_URL, {
-      method: "POST", credentials: "same-origin", body: body,
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf(), "Accept": "application/json" },
-    }, 60000).then(function (resp) {
-      if (resp.ok) {
-        batchLimit = MAX_BATCH;
-        return resp.json().then(function (data) { return settle(batch, data.results || []); }).then(function () { return true; });
-      }
-      return resp.json().catch(function () { return {}; }).then(function (err) {
-        var message = err.message || ("HTTP " + resp.status);
-        if ((resp.status === 400 || resp.status === 413 || resp.status === 422) && batch.length > 1) {
-          batchLimit = 1; // find the one item the server cannot take
-          return true;
-        }
-        if ((resp.status === 400 || resp.status === 413 || resp.status === 422) && batch.length === 1) {
-          return moveToRefused(batch[0], { code: err.code || "refused", message: message, message_en: err.message_en || message }).then(function () { return true; });
-        }
-        // Signed out, stale security token, server trouble: keep everything and try later.
-        return putAll(batch.map(function (r) { return backoff(r, message); })).then(function () { return false; });
-      });
-    }, function () {
-      // The network failed: nothing was answered; the items stay.
-      return putAll(batch.map(function (r) { return backoff(r, ""); })).then(function () { return false; });
-    });
-  }
-
-  function putAll(rows) {
-    return store("queue", "readwrite", function (s) { rows.forEach(function (r) { s.put(r); }); });
-  }
-
-  function moveToRefused(item, result) {
-    return db().then(function (d) {
-      return new Promise(function (resolve, reject) {
-        var tx = d.transaction(["queue", "refused"], "readwrite");
-        tx.objectStore("queue").delete(item.id);
-        var r = Object.assign({}, item, { code: result.code, message: result.message, message_en: result.message_en, refused_at: new Date().toISOString() });
-        tx.objectStore("refused").put(r);
-        tx.oncomplete = resolve;
-        tx.onerror = function () { reject(tx.error); };
-      });
-    });
-  }
-
-  function settle(batch, results) {
-    var byKey = {};
-    results.forEach(function (r) { if (r && r.key) byKey[r.key] = r; });
-    return db().then(function (d) {
-      return new Promise(function (resolve, reject) {
-        var tx = d.transaction(["queue", "refused", "meta"], "readwrite");
-        var q = tx.objectStore("queue"), ref = tx.objectStore("refused");
-        batch.forEach(function (item) {
-          var r = byKey[item.key];
-          if (!r) { q.put(backoff(item, "")); return; }
-          if (r.status === "ok" || r.status === "duplicate") {
-            q.delete(item.id);
-            tx.objectStore("meta").put({ id: "sent:" + item.id, user: USER, key: item.key, kind: item.kind, object: r.id, at: new Date().toISOString() });
-          } else if (r.status === "refused") {
-            q.delete(item.id);
-            ref.put(Object.assign({}, item, { code: r.code, message: r.message, message_en: r.message_en, refused_at: new Date().toISOString() }));
-          } else {
-            q.put(backoff(item, r.message || ""));
-          }
-        });
-        tx.oncomplete = resolve;
-        tx.onerror = function () { reject(tx.error); };
-      });
-    });
   }
 
   function refused() { return mine("refused"); }
@@ -509,6 +376,10 @@
     flush();
     setInterval(function () { flush(); }, 30000);
     window.addEventListener("online", function () { showOffline(); flush(true); });
+    // The service worker sent the queue in the background (Background Sync): recount.
+    if ("serviceWorker" in navigator) navigator.serviceWorker.addEventListener("message", function (ev) {
+      if (ev.data && ev.data.type === "fw-queue-sent") changed();
+    });
     window.addEventListener("offline", showOffline);
   }
 

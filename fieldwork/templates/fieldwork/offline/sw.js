@@ -9,8 +9,14 @@
  * - Pages are kept per signed-in user (the "u" parameter of this script's address): a worker
  *   signing in on a shared phone gets a new worker, which deletes the previous user's pages.
  * - POSTs, the API and other users' pages are never cached.
+ * - Background Sync: a record kept on the phone asks for a "fw-queue" sync; when the connection
+ *   returns the browser wakes this worker, which sends the user's queue (queue-core.js, the same
+ *   code the pages use) even with no field page open. Items it cannot send yet make the sync
+ *   fail, so the browser tries again later.
  */
 "use strict";
+
+importScripts("{% static 'fieldwork/queue-core.js' %}");
 
 var VERSION = "{{ version }}";
 var USER = new URL(self.location.href).searchParams.get("u") || "anon";
@@ -143,4 +149,28 @@ self.addEventListener("message", function (event) {
     var forget = caches.delete(PAGES).then(function () { if (port) port.postMessage({ forgotten: true }); });
     if (event.waitUntil) event.waitUntil(forget);
   }
+});
+
+// The queue, sent from here when the browser says the connection is back.
+var queue = self.linliQueueCore({
+  user: USER,
+  syncUrl: "/api/fieldwork/sync",
+  csrf: function () {
+    return queue.store("meta", "readonly", function (s) { return s.get("csrf:" + USER); })
+      .then(function (row) { return row ? row.token : ""; }, function () { return ""; });
+  },
+});
+
+self.addEventListener("sync", function (event) {
+  if (event.tag !== "fw-queue") return;
+  event.waitUntil(queue.sendAll(true).then(function () {
+    return queue.mine("queue");
+  }).then(function (left) {
+    // Tell the open pages (their banners count what is waiting), and have the browser retry
+    // later if anything is still waiting.
+    self.clients.matchAll({ type: "window" }).then(function (pages) {
+      pages.forEach(function (p) { p.postMessage({ type: "fw-queue-sent", waiting: left.length }); });
+    });
+    if (left.length) throw new Error(left.length + " still waiting");
+  }));
 });
