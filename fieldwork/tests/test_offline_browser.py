@@ -39,6 +39,15 @@ def _photo(tmp_path):
     return str(path)
 
 
+def due_list_kept(phone, user="grid1"):
+    """Online: the worker opens the due list; the service worker installs and keeps the visit
+    form of every household on it."""
+    browser_login(phone, user)
+    phone.goto(phone.base_url + "/fieldwork/due/")
+    phone.wait_for_function("window.__linliPrecached === true", timeout=60_000)
+    phone.wait_for_function("navigator.serviceWorker.controller !== null")
+
+
 def waiting(pg) -> str:
     return pg.evaluate("document.getElementById('fw-banner').dataset.waiting")
 
@@ -50,11 +59,7 @@ def test_a_visit_recorded_offline_reaches_the_server_exactly_once(phone, tmp_pat
 
     w = _world()
     hh = w.g1.households[1]
-    browser_login(phone, "grid1")
-    phone.goto(phone.base_url + "/fieldwork/due/")
-    # Online: the service worker installs and keeps the visit form of every household on the list.
-    phone.wait_for_function("window.__linliPrecached === true", timeout=60_000)
-    phone.wait_for_function("navigator.serviceWorker.controller !== null")
+    due_list_kept(phone)
     phone.wait_for_function("document.getElementById('fw-banner').dataset.waiting === '0'")
     shot(phone, "offline-1-due-online")
 
@@ -257,10 +262,7 @@ def test_the_service_worker_sends_the_queue_when_the_signal_returns_with_no_fiel
 
     w = _world()
     hh = w.g1.households[1]
-    browser_login(phone, "grid1")
-    phone.goto(phone.base_url + "/fieldwork/due/")
-    phone.wait_for_function("window.__linliPrecached === true", timeout=60_000)
-    phone.wait_for_function("navigator.serviceWorker.controller !== null")
+    due_list_kept(phone)
     assert phone.evaluate("'SyncManager' in window")
     phone.context.set_offline(True)
     phone.goto(phone.base_url + f"/fieldwork/visits/new/{hh.pk}/")
