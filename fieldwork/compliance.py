@@ -64,8 +64,6 @@ from .patrols import MinMinutes
 WATERMARK = "fw"
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 OVERLAP = dt.timedelta(seconds=120)
-# Arrivals sent from a phone that was offline carry their own (earlier) times.
-LATE = dt.timedelta(days=3)
 PERIODS = ("month", "quarter", "year")
 GRID_DEPTH = 5
 
@@ -644,7 +642,7 @@ def refresh(now: dt.datetime | None = None) -> dict:
             # and new ratings change their own cells.
             for path, at in Visit.objects.filter(created_at__gte=since).values_list("region_path", "visited_at"):
                 changed[path] |= {_local(at), today}
-            for path, at in Attendance.objects.filter(arrived_at__gte=since - LATE).values_list("region_path", "arrived_at"):
+            for path, at in Attendance.objects.filter(recorded_at__gte=since).values_list("region_path", "arrived_at"):
                 changed[path].add(_local(at))
             for path, at in WorkerRating.objects.filter(at__gte=since).values_list("region_path", "at"):
                 changed[path].add(_local(at))

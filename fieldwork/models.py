@@ -264,9 +264,13 @@ class Attendance(Scoped):
     lng = models.FloatField(null=True, blank=True)
     note = models.CharField(max_length=500, blank=True)
     client_key = models.CharField(max_length=64, blank=True)
+    # When the server received it (arrived_at is the phone's time, days earlier for an arrival
+    # sent after a long time without signal): the figures take up arrivals received since their
+    # last refresh by this.
+    recorded_at = models.DateTimeField(auto_now_add=True, null=True)
 
     class Meta:
-        indexes = [scope_index("attendance_scope_idx", "arrived_at")]
+        indexes = [scope_index("attendance_scope_idx", "arrived_at"), models.Index(fields=["recorded_at"], name="attendance_recorded_idx")]
 
     def __str__(self):
         return f"attended {self.order_id} in {self.seconds}s"

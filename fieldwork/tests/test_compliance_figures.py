@@ -289,3 +289,24 @@ def test_a_patrol_rule_changed_on_the_rules_page_re_judges_today(field):
     incremental = facts(), figures()
     compliance.rebuild(timezone.now() + dt.timedelta(minutes=1))
     assert (facts(), figures()) == incremental
+
+
+def test_an_arrival_sent_days_late_from_a_phone_counts_at_the_next_refresh(field):
+    from fieldwork import attend
+
+    u = field.grid1_user
+    day = TODAY.replace(day=1) - dt.timedelta(days=6)  # last month: no refresh of this month's cells reaches it
+    dispute = wo.report(field.community1, category=field.cats["dispute"], source=Source.HOTLINE, region=field.grid1, title="纠纷")
+    # Reported and last changed long ago: the order itself touches nothing at the refresh.
+    WorkOrder.objects.filter(pk=dispute.pk).update(reported_at=at(day, 10), updated_at=timezone.now() - dt.timedelta(days=5))
+    dispute.refresh_from_db()
+    compliance.rebuild()
+    assert cell(field.grid1, "fw.attend.count", day=day) == 0
+    # The phone had no signal for six days: the arrival reaches the server now, with its own time.
+    attend.arrive(u, dispute, arrived_at=at(day, 10, 20))
+    compliance.refresh(timezone.now() + dt.timedelta(minutes=1))
+    assert cell(field.grid1, "fw.attend.count", day=day) == 1
+    assert cell(field.city, "fw.attend.seconds", day=day) == 20 * 60
+    incremental = figures()
+    compliance.rebuild(timezone.now() + dt.timedelta(minutes=1))
+    assert figures() == incremental
