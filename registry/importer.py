@@ -1524,6 +1524,14 @@ class Plan:
             ))
             member_rows.append((hh["id"], rid[i], relation, today, None))
             event_rows.append((rid[i], EventKind.REGISTERED, today, None, hh["id"], c[NOTE], actor_id, now))
+        if connection.vendor == "postgresql":
+            # In pinyin order: the pinyin index (and much of the initials index) is then written
+            # page after page instead of at random places the server's buffers cannot all hold
+            # (100,000 rows into 1,000,000, 128 MB of shared buffers: the COPY 4.0-5.3 -> 2.8-3.2 s;
+            # their foreign-key checks, now out of household order, 3.7-4.0 -> 4.0-4.2 s; the
+            # import 12.6-13.7 -> 12.1-13.2 s over five alternating runs). The ids stay as
+            # allocated. SQLite keeps id order: its table is keyed on the id.
+            res_rows.sort(key=operator.itemgetter(4))
         _insert(Resident, res_cols, res_rows)
         _update(Household, ["head"], head_rows)
         # Existing residents: changes, moves, relation changes.
