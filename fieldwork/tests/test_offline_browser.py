@@ -186,10 +186,13 @@ def test_a_shared_phone_never_sends_one_workers_queue_as_anothers(phone):
     phone.goto(phone.base_url + "/fieldwork/queue/")
     phone.wait_for_function("window.__linliPrecached === true", timeout=60_000)
     assert phone.evaluate("caches.keys().then(k => k.some(n => n.startsWith('fw-pages-')))")
-    # Signing out forgets the worker's kept pages.
+    me = f"u{w.grid1_user.pk}"
+    phone.evaluate(META, ["put", f"csrf:{me}"])  # as kept for the service worker's sending
+    # Signing out forgets the worker's kept pages and that token.
     phone.evaluate("document.querySelector('.menu-signout').requestSubmit()")
     phone.wait_for_url("**/accounts/login/**")
     assert not phone.evaluate("caches.keys().then(k => k.some(n => n.startsWith('fw-pages-')))")
+    assert phone.evaluate(META, ["get", f"csrf:{me}"]) is None
 
     browser_login(phone, "grid2")
     phone.goto(phone.base_url + "/fieldwork/queue/")
@@ -210,6 +213,21 @@ def test_a_shared_phone_never_sends_one_workers_queue_as_anothers(phone):
     phone.evaluate("LinliQueue.flush(true)")
     phone.wait_for_function("document.getElementById('fw-banner').dataset.waiting === '0'", timeout=20_000)
     assert Visit.objects.get().worker == w.grid1_user
+
+
+META = """([op, id]) => new Promise((resolve, reject) => {
+  const req = indexedDB.open('linli-fieldwork', 1);
+  req.onsuccess = () => {
+    const tx = req.result.transaction('meta', 'readwrite');
+    const store = tx.objectStore('meta');
+    let out = null;
+    if (op === 'put') store.put({id, token: 'kept-token'});
+    else store.get(id).onsuccess = (e) => { out = e.target.result || null; };
+    tx.oncomplete = () => resolve(out);
+    tx.onerror = () => reject(tx.error);
+  };
+  req.onerror = () => reject(req.error);
+})"""
 
 
 PUT_ITEM = """([user, hh]) => new Promise((resolve, reject) => {

@@ -283,13 +283,16 @@
 
   document.addEventListener("submit", onSubmit);
 
-  // Signing out: forget this worker's cached pages so the next person never sees them.
+  // Signing out: forget this worker's cached pages so the next person never sees them, and the
+  // security token kept for the service worker's sending.
   document.addEventListener("submit", function (e) {
     var form = e.target;
     if (!(form instanceof HTMLFormElement) || !/\/logout\/?$/.test(form.getAttribute("action") || "")) return;
     if (!window.caches || form.dataset.cleared) return;
     e.preventDefault();
-    caches.keys().then(function (names) {
+    store("meta", "readwrite", function (s) { s.delete("csrf:" + USER); }).catch(function () {}).then(function () {
+      return caches.keys();
+    }).then(function (names) {
       return Promise.all(names.filter(function (n) { return n.indexOf("fw-pages-") === 0; }).map(function (n) { return caches.delete(n); }));
     }).catch(function () {}).then(function () { form.dataset.cleared = "1"; form.submit(); });
   }, true);
