@@ -40,7 +40,6 @@ average arrival minutes = attend.seconds / attend.count / 60; evaluation = ratin
 """
 
 import datetime as dt
-import json
 from collections import defaultdict
 
 from django.db import transaction
@@ -325,11 +324,6 @@ def patrol_rule_areas(since: dt.datetime) -> list[tuple[str, dt.date]]:
     rules = {str(r.pk): r for r in PatrolRule.objects.filter(pk__in={pk for pk, _c in entries if str(pk).isdigit()})}
     out = []
     for pk, changes in entries:
-        if isinstance(changes, str):  # older auditlog versions keep the changes as text
-            try:
-                changes = json.loads(changes)
-            except ValueError:
-                changes = {}
         changes = changes or {}
         paths, days = set(), set()
         rule = rules.get(str(pk))
@@ -401,10 +395,6 @@ def write_days(pairs: set | None, now: dt.datetime) -> dict[str, set]:
     return changed
 
 
-def _month(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
 def write_months(changed: dict[str, set] | None) -> int:
     """Rewrite the WorkerMonth rows of the grids and months in `changed` ({grid path: days};
     None: all) from their worker-days; returns the rows written."""
@@ -413,7 +403,7 @@ def write_months(changed: dict[str, set] | None) -> int:
     if changed is None:
         WorkerMonth.objects.all().delete()
         return _month_rows(WorkerDay.objects.all())
-    cells = sorted({(path, _month(d)) for path, days in changed.items() for d in days})
+    cells = sorted({(path, period_start("month", d)) for path, days in changed.items() for d in days})
     written = 0
     for chunk in _chunks(cells, 200):
         keys, days = Q(pk__in=[]), Q(pk__in=[])
