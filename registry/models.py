@@ -49,7 +49,12 @@ class Building(Scoped):
 
     @property
     def label(self) -> str:
-        return self.number if not self.number.isdigit() else f"{self.number}号楼"
+        return self.label_of(self.number)
+
+    @staticmethod
+    def label_of(number: str) -> str:
+        """How a building number reads: 3 -> 3号楼; a name (A座) as it is."""
+        return number if not number.isdigit() else f"{number}号楼"
 
 
 class HouseUse(models.TextChoices):
@@ -136,6 +141,11 @@ class Relation(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+def age_on(birth: dt.date, on: dt.date) -> int:
+    """Whole years from `birth` to `on`."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
 class Resident(Scoped):
     # No index of its own: residents are found by region_path; the grid id is for display.
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False)
@@ -201,9 +211,7 @@ class Resident(Scoped):
         return pii.decrypt(self.phone_enc, self.AAD_PHONE)
 
     def age(self, on: dt.date | None = None) -> int:
-        on = on or dt.date.today()
-        b = self.birth_date
-        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+        return age_on(self.birth_date, on or dt.date.today())
 
 
 class HouseholdMembership(models.Model):

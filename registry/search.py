@@ -15,7 +15,7 @@ from linli.db import after_q, prefix_q, scope_order
 from linli.pii import blind_index, clean_text
 
 from . import access, idnumber
-from .models import Resident, ResidentStatus
+from .models import Building, Resident, ResidentStatus, age_on
 
 PAGE_SIZE = 50
 _ADDRESS = re.compile(r"^(?:(?P<estate>\D*?))?(?P<b>\d+)(?:号楼|栋|幢|号|-)(?:(?P<u>\d+)(?:单元|-))?(?:(?P<r>\d+)室?)?$")
@@ -132,16 +132,10 @@ class ListRow:
         (self.pk, self.name, self.gender, self.birth_date, self.id_number_masked, self.phone_masked, self.relation,
          self.status, self.household_id, estate, number, unit, room) = values
         # The house as House.__str__ writes it: 幸福小区3号楼2单元301室.
-        self.address = "" if self.household_id is None else (
-            f"{estate}{f'{number}号楼' if number.isdigit() else number}{unit}单元{room}室")
-
-    @property
-    def id(self) -> int:
-        return self.pk
+        self.address = "" if self.household_id is None else f"{estate}{Building.label_of(number)}{unit}单元{room}室"
 
     def age(self, on) -> int:
-        b = self.birth_date
-        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+        return age_on(self.birth_date, on)
 
 
 def search_residents(user, q: str = "", *, tag: str = "", status: str = ResidentStatus.ACTIVE, region_path: str = "",
