@@ -889,9 +889,13 @@ def _filled(row) -> bool:
     return any(c not in (None, "") and (not isinstance(c, str) or c.strip()) for c in row)
 
 
+def _no_rows() -> DomainError:
+    return DomainError("import_empty", _("The sheet has a header but no rows."), field="file")
+
+
 def _started(job: ImportJob, total: int):
     if total == 0:
-        raise DomainError("import_empty", _("The sheet has a header but no rows."), field="file")
+        raise _no_rows()
     ImportJob.objects.filter(pk=job.pk).update(total_rows=total, processed_rows=0)
 
 
@@ -935,7 +939,7 @@ def _read_and_check(split: SplitSheet, skip: int, ctx: Context, job: ImportJob) 
     rownos = [n for part in parts for n in part[0]]
     checked = [c for part in parts for c in part[1]]
     if not rownos:
-        raise DomainError("import_empty", _("The sheet has a header but no rows."), field="file")
+        raise _no_rows()
     ImportJob.objects.filter(pk=job.pk).update(total_rows=len(rownos))
     return rownos, checked
 
