@@ -157,7 +157,9 @@ def merge_communities(actor, source: Region, target: Region, *, on: dt.date | No
         if model is RoleAssignment:
             continue
         if any(f.name == "region" for f in model._meta.concrete_fields):
-            model.objects.filter(region=source).update(region=target, region_path=target.path)
+            # By path as well: the scope index finds the rows (region has no index of its own on
+            # the big registry tables).
+            model.objects.filter(region_path=source.path, region=source).update(region=target, region_path=target.path)
     for ra in RoleAssignment.objects.filter(region=source):
         if not RoleAssignment.objects.filter(user=ra.user, role=ra.role, region=target).exists():
             RoleAssignment.objects.filter(pk=ra.pk).update(region=target, region_path=target.path)

@@ -1038,11 +1038,13 @@ def _insert(model, names: list[str], rows: list[tuple]):
                 for row in rows:
                     copy.write_row(row)
         else:
-            # Rows come with dates and times already in the database's form (see Plan.write).
-            adapted = rows
+            # Rows come with dates and times already in the database's form and enum members as
+            # plain strings (see Plan.write), so they go to sqlite3 itself: Django's cursor
+            # rewrites the statement and re-iterates the rows, and sqlite3 adapts a str subclass
+            # more slowly than a str (100,000 resident rows: 2.4-2.6 -> 2.1-2.3 s).
             col_sql = ", ".join(f'"{x}"' for x in cols)
-            marks = ", ".join(["%s"] * len(cols))
-            c.executemany(f'INSERT INTO "{table}" ({col_sql}) VALUES ({marks})', adapted)
+            marks = ", ".join(["?"] * len(cols))
+            connection.connection.executemany(f'INSERT INTO "{table}" ({col_sql}) VALUES ({marks})', rows)
 
 
 def _update(model, set_names: list[str], rows: list[tuple], where: str = "id", open_only: bool = False):
@@ -1356,11 +1358,12 @@ class Plan:
                 changed = True
         # What each good row does.
         self.rows = []  # (index, checked tuple, relation, existing resident or None)
+        plain = {m: m.value for m in Relation}  # relations as plain strings (see _insert)
         for i, c in enumerate(checked):
             if status[i]:
                 continue
             r = existing.get(c[ID_BIDX])
-            self.rows.append((i, c, relation_of[i], r))
+            self.rows.append((i, c, plain.get(relation_of[i], relation_of[i]), r))
             status[i] = REPORT_NEW if r is None else "?"
         self.groups = groups
         self.status = status
@@ -1422,6 +1425,7 @@ class Plan:
             now, today, day = connection.ops.adapt_datetimefield_value(now_obj), self.today.isoformat(), dt.date.isoformat
         ctx = self.ctx
         actor_id = self.actor_id
+        active, registered = ResidentStatus.ACTIVE.value, EventKind.REGISTERED.value  # plain strings (see _insert)
         logs = []  # (model, pk, repr, changes)
         # Buildings.
         new_b = {}
@@ -1524,10 +1528,10 @@ class Plan:
             res_rows.append((
                 rid[i], hh["region_id"], hh["region_path"], c[NAME], c[PINYIN], c[INITIALS], c[GENDER], day(c[BIRTH]),
                 c[ID_ENC], c[ID_BIDX], c[ID_MASKED], phone[1], phone[0], phone[2], c[ETHNICITY] or "汉族",
-                c[RESIDENCE] or "registered", c[POLITICAL] or "masses", hh["id"], relation, ResidentStatus.ACTIVE, now, now,
+                c[RESIDENCE] or "registered", c[POLITICAL] or "masses", hh["id"], relation, active, now, now,
             ))
             member_rows.append((hh["id"], rid[i], relation, today, None))
-            event_rows.append((rid[i], EventKind.REGISTERED, today, None, hh["id"], c[NOTE], actor_id, now))
+            event_rows.append((rid[i], registered, today, None, hh["id"], c[NOTE], actor_id, now))
         if connection.vendor == "postgresql":
             # In pinyin order: the pinyin index (and much of the initials index) is then written
             # page after page instead of at random places the server's buffers cannot all hold
@@ -1555,7 +1559,7 @@ class Plan:
             upd_rows.append((
                 c[NAME], c[PINYIN], c[INITIALS],
                 phone[1] if phone else None, phone[0] if phone else None, phone[2] if phone else None,
-                c[ETHNICITY], c[RESIDENCE], c[POLITICAL], hh["id"], relation, ResidentStatus.ACTIVE,
+                c[ETHNICITY], c[RESIDENCE], c[POLITICAL], hh["id"], relation, active,
                 hh["region_id"], hh["region_path"], now, r["id"],
             ))
             if "household" in ch:
@@ -1563,7 +1567,7 @@ class Plan:
                     ended.append((today, r["id"]))
                     heads_left.append((r["household_id"], r["id"]))
                 member_rows.append((hh["id"], r["id"], relation, today, None))
-                kind = EventKind.MOVE_HOUSE if r["status"] == ResidentStatus.ACTIVE and r["household_id"] else EventKind.MOVE_IN
+                kind = (EventKind.MOVE_HOUSE if r["status"] == ResidentStatus.ACTIVE and r["household_id"] else EventKind.MOVE_IN).value
                 event_rows.append((r["id"], kind, today, r["household_id"], hh["id"], c[NOTE], actor_id, now))
                 if hh["region_path"] != r["region_path"]:
                     moved_regions.append((hh["region_path"], r["id"]))

@@ -31,6 +31,8 @@ def scope_index(name: str, *extra: str) -> models.Index:
 
 
 class Building(Scoped):
+    # building_unique_in_grid (region first) finds a grid's buildings.
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False)
     estate = models.CharField(_("estate"), max_length=100, help_text=_("Residential estate (小区) or street address"))
     number = models.CharField(_("building number"), max_length=20)
     address = models.CharField(_("street address"), max_length=200, blank=True)
@@ -65,7 +67,10 @@ class HouseUse(models.TextChoices):
 
 
 class House(Scoped):
-    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="houses")
+    # No index of their own: a house is found by its building through house_unique_in_building
+    # (building first), and by its place through region_path.
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False)
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="houses", db_index=False)
     unit = models.PositiveSmallIntegerField(_("unit"), default=1)
     room = models.CharField(_("room"), max_length=20)
     floor = models.SmallIntegerField(_("floor"), null=True, blank=True)
@@ -88,6 +93,8 @@ class House(Scoped):
 
 
 class Household(Scoped):
+    # Found by its place through region_path; the grid id is for display.
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False)
     house = models.ForeignKey(House, on_delete=models.PROTECT, related_name="households")
     number = models.CharField(_("household number"), max_length=30, blank=True)
     head = models.ForeignKey("Resident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -249,7 +256,9 @@ class ResidentEvent(models.Model):
     from_household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     to_household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     note = models.CharField(max_length=500, blank=True)
-    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Events are read by resident and by household, never by author: no index.
+    created_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -289,7 +298,8 @@ class CareTag(models.Model):
 
 class ResidentTag(models.Model):
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="tags")
-    tag = models.ForeignKey(CareTag, on_delete=models.PROTECT, related_name="+")
+    # residenttag_tag_scope_idx (tag first) finds a tag's rows.
+    tag = models.ForeignKey(CareTag, on_delete=models.PROTECT, related_name="+", db_index=False)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
