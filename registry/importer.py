@@ -1063,6 +1063,24 @@ def _update(model, set_names: list[str], rows: list[tuple], where: str = "id", o
         c.executemany(sql, rows)
 
 
+def _rows_by_key(model, columns: list[str], key: str, values) -> list[dict]:
+    """The rows whose `key` is one of `values`, as dicts of `columns`. One statement on
+    PostgreSQL (= ANY of an array), parts of 2,000 on SQLite; plain SQL, because the ORM prepares
+    each value of an `__in` lookup on its own (100,000 ID numbers: 0.5 s before the query ran)."""
+    table = model._meta.db_table
+    col_sql = ", ".join(f'"{c}"' for c in columns)
+    out = []
+    with connection.cursor() as c:
+        if connection.vendor == "postgresql":
+            c.execute(f'SELECT {col_sql} FROM "{table}" WHERE "{key}" = ANY(%s)', [list(values)])
+            out.extend(dict(zip(columns, row, strict=True)) for row in c.fetchall())
+        else:
+            for part in _chunks(values, 2000):
+                c.execute(f'SELECT {col_sql} FROM "{table}" WHERE "{key}" IN ({", ".join(["%s"] * len(part))})', part)
+                out.extend(dict(zip(columns, row, strict=True)) for row in c.fetchall())
+    return out
+
+
 def _chunks(seq, n=2000):
     seq = list(seq)
     for i in range(0, len(seq), n):
@@ -1248,9 +1266,8 @@ class Plan:
         existing: dict[str, dict] = {}
         fields = ["id", "id_number_bidx", "name", "phone_bidx", "phone_masked", "ethnicity", "residence_type",
                   "political_status", "household_id", "relation", "status", "region_id", "region_path"]
-        for part in _chunks(first_row.keys(), 2000):
-            for r in Resident.objects.filter(id_number_bidx__in=part).values(*fields):
-                existing[r["id_number_bidx"]] = r
+        for r in _rows_by_key(Resident, fields, "id_number_bidx", first_row.keys()):
+            existing[r["id_number_bidx"]] = r
         for i, c in enumerate(checked):
             if status[i]:
                 continue
