@@ -756,6 +756,8 @@ class ImportJobOut(Schema):
 
 
 def _job(job: ImportJob) -> dict:
+    from .importer import rows_done
+
     return {
         "id": job.pk,
         "status": job.status,
@@ -763,7 +765,7 @@ def _job(job: ImportJob) -> dict:
         "mode": job.mode,
         "original_name": job.original_name,
         "region": region_ref(job.region),
-        "processed": job.processed_rows,
+        "processed": rows_done(job),
         "total": job.total_rows,
         "created": job.created_count,
         "updated": job.updated_count,

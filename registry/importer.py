@@ -944,6 +944,117 @@ def _read_and_check(split: SplitSheet, skip: int, ctx: Context, job: ImportJob) 
     return rownos, checked
 
 
+class _NotStreamed(Exception):
+    """The file is not one the streamed write can take whole: undo its writes, take the one-step path."""
+
+
+def _lower_priority():
+    try:
+        os.nice(10)  # the writing process comes first; the checkers take the cycles it leaves
+    except OSError:
+        pass
+
+
+# The SQLite page cache of a large import's write (see _run).
+WRITE_CACHE_KIB = 256 * 1024
+# Rows of the template per MB of sheet XML, about; the streamed write takes parts of this many MB.
+STREAM_PART_BYTES = 6_000_000
+
+
+def _streams(kind: str) -> bool:
+    """Whether a sheet is written part by part as it is checked: on SQLite, which writes on one
+    core, when there are cores to check beside it. PostgreSQL does its index upkeep and
+    foreign-key checks in the server, beside the importing process, already."""
+    return kind == "xlsx" and connection.vendor == "sqlite" and WORKERS > 1
+
+
+def _stream_parts(path: str) -> int:
+    """How many parts _write_while_checking cuts a sheet into: about STREAM_PART_BYTES of XML
+    each, at least one per checker."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            name = _first_sheet(z)
+            size = z.getinfo(name).file_size if name else 0
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return WORKERS
+    return max(WORKERS, min(64, size // STREAM_PART_BYTES))
+
+
+def _household_key(c: tuple) -> tuple:
+    """The household a checked row names: grid, estate, building, unit, room, household number."""
+    return (c[GRID], c[ESTATE], c[BUILDING], c[UNIT], c[ROOM], c[HH_NUMBER])
+
+
+def _write_while_checking(split: SplitSheet, skip: int, ctx: Context, job: ImportJob, today, got: dict) -> list[str]:
+    """SQLite: write the sheet part by part as the forked checkers hand the parts over, while
+    they read and check the later ones (SQLite writes on one core; the checking then runs beside
+    the writing instead of before it). Each batch goes through the same Plan.resolve and
+    Plan.write as a whole file, and gives the same rows as one step when every row is new and
+    valid and no household is shared between batches: a part's last household waits for the
+    next part, and buildings and houses made by an earlier batch are completed without an audit
+    entry (one step would have made them whole). All batches are one transaction; when one
+    breaks this, _NotStreamed is raised once every part is read, undoing every batch written;
+    got["rownos"] and got["checked"] then hold every row read for the one-step path."""
+    import multiprocessing
+
+    rownos, checked, statuses = got.setdefault("rownos", []), got.setdefault("checked", []), []
+    made = {"buildings": set(), "houses": set(), "households": set()}
+    held_nos: list[int] = []
+    held: list = []
+
+    def write(nos, rows) -> bool:
+        if not rows:
+            return True
+        plan = Plan(job, ctx, today, made=made)
+        status = plan.resolve(nos, rows)
+        if any(x != REPORT_NEW for x in status):
+            return False
+        if any((hh := plan._existing_household(key)) is not None and hh["id"] in made["households"]
+               for key in plan.groups):
+            return False
+        plan.write()
+        if plan.logged:
+            return False
+        statuses.extend(status)
+        return True
+
+    streamed = True
+    side = _side_progress_path(job)
+    _WORK["split"], _WORK["ctx"], _WORK["skip"] = split, ctx, skip
+    try:
+        # The checkers are forked before the transaction begins.
+        with multiprocessing.get_context("fork").Pool(WORKERS, initializer=_lower_priority) as pool, \
+                sqlite_pragmas(cache_kib=WRITE_CACHE_KIB), transaction.atomic():
+            for nos, part in pool.imap(_read_part, range(len(split.bounds))):
+                rownos.extend(nos)
+                checked.extend(part)
+                with open(side, "w") as f:
+                    f.write(str(len(rownos)))
+                if not streamed:
+                    continue
+                batch_nos, batch = held_nos + nos, held + part
+                cut = len(batch)
+                if batch and batch[-1].__class__ is not str:  # the last household may go on in the next part
+                    last = _household_key(batch[-1])
+                    while cut and batch[cut - 1].__class__ is not str and _household_key(batch[cut - 1]) == last:
+                        cut -= 1
+                held_nos, held = batch_nos[cut:], batch[cut:]
+                streamed = write(batch_nos[:cut], batch[:cut])
+            if streamed:
+                streamed = write(held_nos, held)
+            if not rownos:
+                raise _no_rows()
+            if not streamed:
+                raise _NotStreamed  # undoes every batch written
+    finally:
+        _WORK.clear()
+        try:
+            os.unlink(side)
+        except OSError:
+            pass
+    return statuses
+
+
 def _check_all(rows: list[list], ctx: Context, progress) -> list:
     """Check every row; returns a list aligned with rows of tuples (good) or str (message).
 
@@ -1093,6 +1204,23 @@ def _progress(job_id: int, n: int):
     ImportJob.objects.filter(pk=job_id).update(processed_rows=n)
 
 
+def _side_progress_path(job: ImportJob) -> str:
+    return job.file.path + ".progress"
+
+
+def rows_done(job: ImportJob) -> int:
+    """Rows checked so far. A streamed write (_write_while_checking) checks inside its
+    transaction, where the job's row cannot be updated for others to see, so it counts in a
+    small file beside the upload while it runs."""
+    if job.status == ImportStatus.RUNNING and job.file:
+        try:
+            with open(_side_progress_path(job)) as f:
+                return max(job.processed_rows, int(f.read() or 0))
+        except (OSError, ValueError):
+            pass
+    return job.processed_rows
+
+
 def run_import(job_id: int) -> ImportJob:
     job = ImportJob.objects.select_related("region", "created_by").get(pk=job_id)
     if job.status not in (ImportStatus.PENDING, ImportStatus.RUNNING):
@@ -1174,15 +1302,29 @@ def _run(job: ImportJob) -> dict:
     with open(path, "rb") as f:
         head = f.read(4096)
     kind = sniff(head, path, job.original_name)
-    split = SplitSheet.open(path, WORKERS) if kind == "xlsx" else None
+    streams = _streams(kind)
+    split = SplitSheet.open(path, _stream_parts(path) if streams else WORKERS) if kind == "xlsx" else None
     today = timezone.localdate()
+    written = False
     if split is not None:
         lap("read")  # the cut; the parts are read by the checkers
         try:
             header_index, mapping = find_header(split.head())
             ctx = Context(job.region, mapping, today)
             lap("prepare")
-            rownos, checked = _read_and_check(split, header_index + 1, ctx, job)
+            if streams:
+                got: dict = {}
+                _started(job, max(split.xml.count(b"<row ", split.start, split.end) - header_index - 1, 1))
+                try:
+                    statuses = _write_while_checking(split, header_index + 1, ctx, job, today, got)
+                    written = True
+                    lap("write")
+                except _NotStreamed:
+                    lap("streamed")
+                rownos, checked = got["rownos"], got["checked"]
+                ImportJob.objects.filter(pk=job.pk).update(total_rows=len(rownos))
+            else:
+                rownos, checked = _read_and_check(split, header_index + 1, ctx, job)
         except DomainError:
             raise
         except Exception:  # a part that does not read: read the file whole, which says what is wrong
@@ -1202,11 +1344,12 @@ def _run(job: ImportJob) -> dict:
         rownos = [n for n, _r in numbered]
         checked = _check_all([r for _n, r in numbered], ctx, lambda n: _progress(job.pk, n))
     del split
-    lap("check")
     total = len(rownos)
-    plan = Plan(job, ctx, today)
-    statuses = plan.resolve(rownos, checked)
-    lap("resolve")
+    if not written:
+        lap("check")
+        plan = Plan(job, ctx, today)
+        statuses = plan.resolve(rownos, checked)
+        lap("resolve")
     errors = sum(1 for s in statuses if s.startswith(REPORT_ERROR))
     atomic = job.mode == ImportMode.ALL_OR_NOTHING
     if errors and atomic:
@@ -1221,10 +1364,11 @@ def _run(job: ImportJob) -> dict:
         # tables of a million rows at random places; with the connection's usual 64 MB the same
         # index pages are evicted and read back over and over (100,000 rows into a city of
         # 1,000,000: the resident rows took 5.3 s with 64 MB, 3.1 s with 256 MB; 1 GB: no faster).
-        with sqlite_pragmas(cache_kib=256 * 1024), transaction.atomic():  # restored after the commit
-            plan.write()
-            lap("write")
-        lap("commit")
+        if not written:
+            with sqlite_pragmas(cache_kib=WRITE_CACHE_KIB), transaction.atomic():  # restored after the commit
+                plan.write()
+                lap("write")
+            lap("commit")
         created = sum(1 for s in statuses if s == REPORT_NEW)
         updated = sum(1 for s in statuses if s == REPORT_UPDATED)
         ImportJob.objects.filter(pk=job.pk).update(
@@ -1239,11 +1383,15 @@ def _run(job: ImportJob) -> dict:
 class Plan:
     """Everything the write step does, worked out in memory first."""
 
-    def __init__(self, job: ImportJob, ctx: Context, today: dt.date):
+    def __init__(self, job: ImportJob, ctx: Context, today: dt.date, made: dict | None = None):
         self.job = job
         self.ctx = ctx
         self.today = today
         self.actor_id = job.created_by_id
+        # Ids of the buildings, houses and households earlier batches of this import made
+        # (_write_while_checking); they are completed without an audit entry, and the ids this
+        # batch makes are added.
+        self.made = made if made is not None else {"buildings": set(), "houses": set(), "households": set()}
 
     # -------------------------------------------------------- resolve
     def resolve(self, rownos: list[int], checked: list) -> list[str]:
@@ -1315,7 +1463,7 @@ class Plan:
         groups: dict[tuple, list[int]] = defaultdict(list)
         for i, c in enumerate(checked):
             if not status[i]:
-                groups[(c[GRID], c[ESTATE], c[BUILDING], c[UNIT], c[ROOM], c[HH_NUMBER])].append(i)
+                groups[_household_key(c)].append(i)
         in_file = {c[ID_BIDX]: i for i, c in enumerate(checked) if not status[i]}
         relation_of = {}
         for key, members in groups.items():
@@ -1424,7 +1572,7 @@ class Plan:
                     ch[field] = [r[field], c[idx]]
             if relation != r["relation"]:
                 ch["relation"] = [r["relation"], relation]
-            target = self._existing_household((c[GRID], c[ESTATE], c[BUILDING], c[UNIT], c[ROOM], c[HH_NUMBER]))
+            target = self._existing_household(_household_key(c))
             if target is None or target["id"] != r["household_id"] or r["status"] != ResidentStatus.ACTIVE:
                 ch["household"] = [r["household_id"], None if target is None else target["id"]]
             if r["status"] != ResidentStatus.ACTIVE:
@@ -1457,7 +1605,8 @@ class Plan:
                 obj = Building(estate=estate, number=number, units=units, region_id=grid_id, region_path=ctx.grid_paths[grid_id])
                 new_b[bkey] = obj
             elif b["units"] < units:
-                logs.append((Building, b["id"], f"{b['estate']}{b['number']}", {"units": [str(b["units"]), str(units)]}))
+                if b["id"] not in self.made["buildings"]:
+                    logs.append((Building, b["id"], f"{b['estate']}{b['number']}", {"units": [str(b["units"]), str(units)]}))
                 Building.objects.filter(pk=b["id"]).update(units=units)
                 b["units"] = units
         if new_b:
@@ -1465,6 +1614,7 @@ class Plan:
             for bkey, obj in new_b.items():
                 self.buildings[bkey] = {"id": obj.pk, "region_id": obj.region_id, "estate": obj.estate,
                                         "number": obj.number, "units": obj.units}
+                self.made["buildings"].add(obj.pk)
         # Houses.
         new_h = {}
         use_updates = []
@@ -1478,7 +1628,8 @@ class Plan:
                 elif c[USE]:
                     new_h[hkey][1] = c[USE]
             elif c[USE] and c[USE] != h["use"]:
-                logs.append((House, h["id"], f"{c[ESTATE]}{c[BUILDING]}-{c[UNIT]}-{c[ROOM]}", {"use": [h["use"], c[USE]]}))
+                if h["id"] not in self.made["houses"]:
+                    logs.append((House, h["id"], f"{c[ESTATE]}{c[BUILDING]}-{c[UNIT]}-{c[ROOM]}", {"use": [h["use"], c[USE]]}))
                 use_updates.append((c[USE], h["id"]))
                 h["use"] = c[USE]
         ids = _alloc_ids(House, len(new_h))
@@ -1488,6 +1639,7 @@ class Plan:
             floor = int(room[:-2]) if room.isdigit() and len(room) >= 3 and int(room[:-2]) < 32000 else None
             house_rows.append((pk, grid_id, ctx.grid_paths[grid_id], b_id, unit, room, floor, use))
             self.houses[hkey] = {"id": pk, "building_id": b_id, "unit": unit, "room": room, "use": use}
+            self.made["houses"].add(pk)
         _insert(House, ["id", "region", "region_path", "building", "unit", "room", "floor", "use"], house_rows)
         _update(House, ["use"], use_updates)
         # Residents: ids for the new ones first (households point at their heads).
@@ -1504,7 +1656,7 @@ class Plan:
         new_hh = {}
         head_of_group = {}
         for i, c, relation, _r in self.rows:
-            gkey = (c[GRID], c[ESTATE], c[BUILDING], c[UNIT], c[ROOM], c[HH_NUMBER])
+            gkey = _household_key(c)
             if relation == Relation.HEAD:
                 head_of_group[gkey] = rid[i]
             b = self.buildings[(c[GRID], c[ESTATE], c[BUILDING])]
@@ -1519,6 +1671,7 @@ class Plan:
         for pk, hh in zip(_alloc_ids(Household, len(new_hh)), new_hh.values(), strict=True):
             hh["id"] = pk
             self.households[(hh["house_id"], hh["number"])] = hh
+            self.made["households"].add(pk)
         new_hh_ids = {hh["id"] for hh in new_hh.values()}
         # On SQLite a household row naming a head not inserted yet is a pending (deferred)
         # foreign-key violation, and while any is pending SQLite looks up, for every resident row
@@ -1635,6 +1788,7 @@ class Plan:
         # Tags: the file's care tags, and age tags from the birth date.
         self._write_tags(rid, moved_regions, hh_of, today)
         # Audit log for changes to existing rows.
+        self.logged = len(logs)
         if logs:
             from auditlog.models import LogEntry
 

@@ -896,10 +896,13 @@ def import_job(request, pk):
     user = request.user
     job = get_scoped(access.import_jobs(user).select_related("region", "created_by"), user, pk)
     running = job.status in (ImportStatus.PENDING, ImportStatus.RUNNING)
-    percent = int(job.processed_rows * 100 / job.total_rows) if job.total_rows else 0
+    from .importer import rows_done
+
+    processed = rows_done(job)
+    percent = int(processed * 100 / job.total_rows) if job.total_rows else 0
     header, refused, refused_total = ([], [], 0) if running else _refused_rows(job)
-    ctx = {"job": job, "running": running, "percent": min(percent, 100), "header": header, "refused": refused,
-           "refused_total": refused_total}
+    ctx = {"job": job, "running": running, "percent": min(percent, 100), "processed": processed, "header": header,
+           "refused": refused, "refused_total": refused_total}
     if request.htmx:
         return render(request, "registry/_import_status.html", ctx)
     return render(request, "registry/import_job.html", ctx)

@@ -132,6 +132,7 @@ def test_an_import_read_in_parts_comes_out_as_one_read_whole(world, monkeypatch)
 
     monkeypatch.setattr(importer, "WORKERS", 3)
     monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(importer, "_streams", lambda kind: False)  # test_import_streamed.py has that path
     calls = []
     real = importer._read_and_check
     monkeypatch.setattr(importer, "_read_and_check", lambda split, *a: calls.append(len(split.bounds)) or real(split, *a))
