@@ -39,7 +39,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
@@ -962,10 +962,9 @@ STREAM_PART_BYTES = 6_000_000
 
 
 def _streams(kind: str) -> bool:
-    """Whether a sheet is written part by part as it is checked: on SQLite, which writes on one
-    core, when there are cores to check beside it. PostgreSQL does its index upkeep and
-    foreign-key checks in the server, beside the importing process, already."""
-    return kind == "xlsx" and connection.vendor == "sqlite" and WORKERS > 1
+    """Whether a big sheet is written part by part as it is checked: when there are cores to
+    check beside the writing."""
+    return kind == "xlsx" and WORKERS > 1
 
 
 def _stream_parts(path: str) -> int:
@@ -986,9 +985,9 @@ def _household_key(c: tuple) -> tuple:
 
 
 def _write_while_checking(split: SplitSheet, skip: int, ctx: Context, job: ImportJob, today, got: dict) -> list[str]:
-    """SQLite: write the sheet part by part as the forked checkers hand the parts over, while
-    they read and check the later ones (SQLite writes on one core; the checking then runs beside
-    the writing instead of before it). Each batch goes through the same Plan.resolve and
+    """Write the sheet part by part as the forked checkers hand the parts over, while they read
+    and check the later ones: the writing (one core on SQLite; the client and one server
+    process on PostgreSQL) then runs beside the checking instead of after it. Each batch goes through the same Plan.resolve and
     Plan.write as a whole file, and gives the same rows as one step when every row is new and
     valid and no household is shared between batches: a part's last household waits for the
     next part, and buildings and houses made by an earlier batch are completed without an audit
@@ -1019,7 +1018,7 @@ def _write_while_checking(split: SplitSheet, skip: int, ctx: Context, job: Impor
         return True
 
     streamed = True
-    side = _side_progress_path(job)
+    progress = _Progress(job)
     _WORK["split"], _WORK["ctx"], _WORK["skip"] = split, ctx, skip
     try:
         # The checkers are forked before the transaction begins.
@@ -1028,8 +1027,7 @@ def _write_while_checking(split: SplitSheet, skip: int, ctx: Context, job: Impor
             for nos, part in pool.imap(_read_part, range(len(split.bounds))):
                 rownos.extend(nos)
                 checked.extend(part)
-                with open(side, "w") as f:
-                    f.write(str(len(rownos)))
+                progress(len(rownos))
                 if not streamed:
                     continue
                 batch_nos, batch = held_nos + nos, held + part
@@ -1048,10 +1046,7 @@ def _write_while_checking(split: SplitSheet, skip: int, ctx: Context, job: Impor
                 raise _NotStreamed  # undoes every batch written
     finally:
         _WORK.clear()
-        try:
-            os.unlink(side)
-        except OSError:
-            pass
+        progress.close()
     return statuses
 
 
@@ -1208,10 +1203,37 @@ def _side_progress_path(job: ImportJob) -> str:
     return job.file.path + ".progress"
 
 
+class _Progress:
+    """Rows checked so far, told from inside the streamed write's transaction, where an update
+    of the job's row would show only at the commit: on PostgreSQL through a connection of its
+    own; on SQLite, whose one writer is this transaction, in a small file beside the upload
+    (rows_done reads it)."""
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+        self.side = _side_progress_path(job) if connection.vendor == "sqlite" else None
+        self.other = None if self.side else connections.create_connection(connection.alias)
+
+    def __call__(self, n: int):
+        if self.side:
+            with open(self.side, "w") as f:
+                f.write(str(n))
+            return
+        with self.other.cursor() as c:
+            c.execute(f'UPDATE "{ImportJob._meta.db_table}" SET "processed_rows" = %s WHERE "id" = %s', [n, self.job.pk])
+
+    def close(self):
+        if self.side:
+            try:
+                os.unlink(self.side)
+            except OSError:
+                pass
+        else:
+            self.other.close()
+
+
 def rows_done(job: ImportJob) -> int:
-    """Rows checked so far. A streamed write (_write_while_checking) checks inside its
-    transaction, where the job's row cannot be updated for others to see, so it counts in a
-    small file beside the upload while it runs."""
+    """Rows checked so far (see _Progress)."""
     if job.status == ImportStatus.RUNNING and job.file:
         try:
             with open(_side_progress_path(job)) as f:

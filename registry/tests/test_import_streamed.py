@@ -1,4 +1,4 @@
-"""On SQLite a big sheet is written part by part while the later parts are still being checked
+"""A big sheet is written part by part while the later parts are still being checked
 (registry.importer._write_while_checking). Whatever the file, the registry must come out exactly
 as the one-step import leaves it: the streamed write keeps a file only when every row is new and
 valid, and otherwise undoes its parts and takes the one-step path."""
@@ -7,14 +7,12 @@ import datetime as dt
 
 import pytest
 from auditlog.models import LogEntry
-from django.db import connection, transaction
+from django.db import transaction
 
 from registry import importer
 from registry.models import Building, House, Household, HouseholdMembership, Resident, ResidentEvent, ResidentTag
 from registry.tests.test_import_split import sheet
 from registry.tests.test_import_support import person_id, row, statuses, upload
-
-pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="the streamed write is SQLite's")
 
 RELATIONS = ["户主", "配偶", "子女", "子女"]
 
@@ -27,7 +25,7 @@ def small_parts(settings, tmp_path, monkeypatch):
     monkeypatch.setattr(importer, "STREAM_PART_BYTES", 2_000)  # about ten rows a part
 
 
-def households(n, start=3000) -> list[list]:
+def households(n, start=3000, tags=True) -> list[list]:
     """n households of one to four people, in address order: buildings of eight households over
     two units (a building runs across several parts, its second unit coming later), a use
     given only on a household's last row, a care tag now and then."""
@@ -40,7 +38,7 @@ def households(n, start=3000) -> list[list]:
             out.append(row(name=f"流{chr(0x4e00 + seq)}", id_number=person_id(birth.year, birth.month, birth.day, seq=seq),
                            building=str(1 + h // 8), unit=str(1 + (h % 8) // 4), room=f"{101 + h % 4}",
                            relation=RELATIONS[m] if size > 1 else "", use="出租" if m == size - 1 and h % 3 == 0 else "",
-                           tags="低保" if seq % 7 == 0 else ""))
+                           tags="低保" if tags and seq % 7 == 0 else ""))
     return out
 
 
@@ -136,6 +134,9 @@ def test_a_file_the_streamed_write_cannot_take_whole_comes_out_as_in_one_step(wo
     assert after == before
 
 
+# PostgreSQL tells the count through a connection of its own, which sees only committed rows.
+# (No care tags: a transactional test before this one may have emptied the migrations' tags.)
+@pytest.mark.django_db(transaction=True)
 def test_the_rows_checked_show_while_a_streamed_import_runs(world, monkeypatch):
     seen = []
     real = importer.Plan.write
@@ -146,8 +147,8 @@ def test_the_rows_checked_show_while_a_streamed_import_runs(world, monkeypatch):
         return real(plan)
 
     monkeypatch.setattr(importer.Plan, "write", write)
-    job = importer.start_import(world.grid1_user, upload(sheet(households(40))), mode="atomic")
+    job = importer.start_import(world.grid1_user, upload(sheet(households(40, tags=False))), mode="atomic")
     job.refresh_from_db()
-    assert job.status == "done"
+    assert job.status == "done", [s for s in statuses(job) if s.startswith("错误")][:3]
+    assert importer.rows_done(job) == job.processed_rows == 100
     assert len(seen) >= 8 and seen == sorted(seen) and 0 < seen[0] < 100 and seen[-1] == 100
-    assert importer.rows_done(job) == 100  # the count file is gone; the job's own row says it
