@@ -30,6 +30,8 @@ def parse(argv=None):
     p.add_argument("--only", action="append", choices=NAMES, help="run only these benchmarks (repeatable)")
     p.add_argument("--reuse", action="store_true", help="keep a generated database of the same size and code")
     p.add_argument("--import-rows", type=int, default=100_000)
+    p.add_argument("--import-runs", type=int, default=3,
+                   help="times the raw baseline and the import are each run, alternating (medians reported)")
     p.add_argument("--iex-rows", type=int, default=0, help="rows given to django-import-export (default: all)")
     p.add_argument("--skip-iex", action="store_true", help="leave out django-import-export")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2)

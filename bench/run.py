@@ -157,7 +157,8 @@ def child(args):
             results["export"] = step("export", lambda: b.export_bench(users))
         if "import" in only:
             results["import"] = step("import", lambda: b.import_bench(
-                users, rows=args.import_rows, iex_rows=args.iex_rows or None, skip_iex=args.skip_iex))
+                users, rows=args.import_rows, runs=args.import_runs, iex_rows=args.iex_rows or None,
+                skip_iex=args.skip_iex))
     finally:
         results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
         results["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
