@@ -354,7 +354,9 @@ class SplitSheet:
         self.start, self.end = start, end
 
     @classmethod
-    def open(cls, path: str, parts: int) -> SplitSheet | None:
+    def open(cls, path: str, parts: int, first: float | None = None) -> SplitSheet | None:
+        """`parts` parts of about equal size, or with `first` the first part that fraction of
+        one (the rest equal): a small first part starts the streamed write sooner."""
         if parts < 2:
             return None
         try:
@@ -372,8 +374,11 @@ class SplitSheet:
             return None
         start = m.end()
         cuts = []
+        size = end - start
+        head = 0 if first is None else int(size / parts * first)
         for k in range(1, parts):
-            at = xml.find(b"<row ", start + (end - start) * k // parts, end)
+            at = xml.find(b"<row ", start + head + (size - head) * (k - 1) // (parts - 1) if first is not None
+                          else start + size * k // parts, end)
             if at < 0 or (cuts and at <= cuts[-1]) or not _ROW_NUMBER.match(xml, at):
                 return None
             cuts.append(at)
@@ -1325,7 +1330,8 @@ def _run(job: ImportJob) -> dict:
         head = f.read(4096)
     kind = sniff(head, path, job.original_name)
     streams = _streams(kind)
-    split = SplitSheet.open(path, _stream_parts(path) if streams else WORKERS) if kind == "xlsx" else None
+    split = (SplitSheet.open(path, _stream_parts(path), first=0.2) if streams else SplitSheet.open(path, WORKERS)) \
+        if kind == "xlsx" else None
     today = timezone.localdate()
     written = False
     if split is not None:
