@@ -70,13 +70,16 @@ def _trim(r):
 
 
 @pytest.mark.parametrize("constant_memory", [False, True], ids=["shared strings", "inline strings"])
-@pytest.mark.parametrize("parts", [2, 3, 7])
-def test_the_parts_of_a_sheet_hold_exactly_the_rows_of_a_whole_read(tmp_path, monkeypatch, constant_memory, parts):
+@pytest.mark.parametrize("parts, first", [(2, None), (3, None), (7, None), (7, 0.2)])
+def test_the_parts_of_a_sheet_hold_exactly_the_rows_of_a_whole_read(tmp_path, monkeypatch, constant_memory, parts, first):
     monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", 0)
     path = tmp_path / "big.xlsx"
     path.write_bytes(sheet(people(240), title="幸福社区居民台账", constant_memory=constant_memory, gaps={0, 50, 51, 130}))
-    split = importer.SplitSheet.open(str(path), parts)
+    split = importer.SplitSheet.open(str(path), parts, first=first)
     assert split is not None and len(split.bounds) == parts
+    sizes = [b - a for a, b in split.bounds]
+    if first:  # a small first part, the others alike
+        assert sizes[0] < min(sizes[1:]) / 3 and max(sizes[1:]) < 1.3 * min(sizes[1:])
     got = {}
     for k in range(parts):
         for n, r in split.part(k):

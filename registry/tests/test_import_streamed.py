@@ -102,7 +102,7 @@ def test_a_file_of_new_people_is_written_as_it_is_checked_and_comes_out_as_in_on
     opened = []
     real_open = importer.SplitSheet.open.__func__
     monkeypatch.setattr(importer.SplitSheet, "open",
-                        classmethod(lambda cls, path, parts: opened.append(parts) or real_open(cls, path, parts)))
+                        classmethod(lambda cls, path, parts, **kw: opened.append(parts) or real_open(cls, path, parts, **kw)))
     after, kept = streamed(world.grid1_user, data, "atomic", monkeypatch)
     assert kept == [True] and opened[0] >= 8
     assert after == before
