@@ -147,7 +147,8 @@ def write_report() -> Path:
         "plain executemany into one flat table; memory is the peak resident-set growth of a fresh",
         "process doing only the export. Imports run in a transaction that is rolled back after timing,",
         "so each importer starts from the same data; on PostgreSQL the foreign-key checks deferred to",
-        "commit are run inside the timing before the rollback.",
+        "commit are run inside the timing before the rollback. Before its timings each city's",
+        "database is read once (this machine pages out file pages left idle; bench/NOTES.md).",
         "",
     ]
     for r in results:

@@ -143,12 +143,14 @@ def child(args):
         if "search" in only:
             small = ensure_city(db, "small", args.small, args)
             results["generate_small"] = small["generated"]
+            results["read_once_small"] = step("read the small city once", b.read_database_once)
             users = b.bench_users()
             results["search_small"] = step("search at small scale", lambda: b.search_bench(users, small["sample"]))
         big = ensure_city(db, "big", args.residents, args)
         results["generate"] = big["generated"]
         results["machine"] = b.machine()
         users = b.bench_users()
+        results["read_once"] = step("read the city once", b.read_database_once)
         if "search" in only:
             results["search"] = step("search at full scale", lambda: b.search_bench(users, big["sample"]))
         if "lookup" in only:
