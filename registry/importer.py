@@ -1174,20 +1174,22 @@ def _update(model, set_names: list[str], rows: list[tuple], where: str = "id", o
         c.executemany(sql, rows)
 
 
-def _rows_by_key(model, columns: list[str], key: str, values) -> list[dict]:
-    """The rows whose `key` is one of `values`, as dicts of `columns`. One statement on
-    PostgreSQL (= ANY of an array), parts of 2,000 on SQLite; plain SQL, because the ORM prepares
-    each value of an `__in` lookup on its own (100,000 ID numbers: 0.5 s before the query ran)."""
+def _rows_by_key(model, columns: list[str], key: str, values, also: str = "") -> list[dict]:
+    """The rows whose `key` is one of `values` (and `also`, SQL), as dicts of `columns`, in id
+    order within each part. One statement on PostgreSQL (= ANY of an array), parts of 2,000 on
+    SQLite; plain SQL, because the ORM prepares each value of an `__in` lookup on its own
+    (100,000 ID numbers: 0.5 s before the query ran)."""
     table = model._meta.db_table
     col_sql = ", ".join(f'"{c}"' for c in columns)
     out = []
     with connection.cursor() as c:
         if connection.vendor == "postgresql":
-            c.execute(f'SELECT {col_sql} FROM "{table}" WHERE "{key}" = ANY(%s)', [list(values)])
+            c.execute(f'SELECT {col_sql} FROM "{table}" WHERE "{key}" = ANY(%s){also} ORDER BY "id"', [list(values)])
             out.extend(dict(zip(columns, row, strict=True)) for row in c.fetchall())
         else:
             for part in _chunks(values, 2000):
-                c.execute(f'SELECT {col_sql} FROM "{table}" WHERE "{key}" IN ({", ".join(["%s"] * len(part))})', part)
+                c.execute(f'SELECT {col_sql} FROM "{table}" WHERE "{key}" IN ({", ".join(["%s"] * len(part))}){also} '
+                          'ORDER BY "id"', part)
                 out.extend(dict(zip(columns, row, strict=True)) for row in c.fetchall())
     return out
 
@@ -1466,27 +1468,25 @@ class Plan:
         if self.buildings:
             # Houses (and their households) only of the buildings the file names, not of every
             # building in its grids.
-            for part in _chunks([b["id"] for key, b in self.buildings.items() if key in named], 2000):
-                for h in House.objects.filter(building_id__in=part).values("id", "building_id", "unit", "room", "use"):
-                    self.houses[(h["building_id"], h["unit"], h["room"])] = h
-                    house_ids.append(h["id"])
+            for h in _rows_by_key(House, ["id", "building_id", "unit", "room", "use"], "building_id",
+                                  [b["id"] for key, b in self.buildings.items() if key in named]):
+                self.houses[(h["building_id"], h["unit"], h["room"])] = h
+                house_ids.append(h["id"])
         self.households: dict[tuple, dict] = {}
         by_house: dict[int, list] = defaultdict(list)
-        for part in _chunks(house_ids, 2000):
-            for hh in Household.objects.filter(house_id__in=part, dissolved_on__isnull=True).values(
-                    "id", "house_id", "number", "head_id", "region_id", "region_path").order_by("id"):
-                by_house[hh["house_id"]].append(hh)
-                self.households.setdefault((hh["house_id"], hh["number"]), hh)
+        # In id order: the first open household of a house and number is the one a row joins.
+        for hh in _rows_by_key(Household, ["id", "house_id", "number", "head_id", "region_id", "region_path"],
+                               "house_id", house_ids, also=' AND "dissolved_on" IS NULL'):
+            by_house[hh["house_id"]].append(hh)
+            self.households.setdefault((hh["house_id"], hh["number"]), hh)
         # A file without 户号 means one household per house: take the house's only household.
         for house_id, hhs in by_house.items():
             if (house_id, "") not in self.households and len(hhs) == 1:
                 self.households[(house_id, "")] = hhs[0]
         # Current heads of the households concerned, and who lives where now.
         heads = {hh["head_id"] for hh in self.households.values() if hh["head_id"]}
-        head_rows = {}
-        for part in _chunks(heads, 2000):
-            for r in Resident.objects.filter(pk__in=part).values("id", "name", "household_id", "id_number_bidx", "status"):
-                head_rows[r["id"]] = r
+        head_rows = {r["id"]: r for r in _rows_by_key(Resident, ["id", "name", "household_id", "id_number_bidx", "status"],
+                                                      "id", list(heads))}
         # Group rows into households.
         groups: dict[tuple, list[int]] = defaultdict(list)
         for i, c in enumerate(checked):
