@@ -39,7 +39,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
@@ -1226,8 +1226,17 @@ class _Progress:
             with open(self.side, "w") as f:
                 f.write(str(n))
             return
-        with self.other.cursor() as c:
-            c.execute(f'UPDATE "{ImportJob._meta.db_table}" SET "processed_rows" = %s WHERE "id" = %s', [n, self.job.pk])
+        if self.other is None:
+            return
+        try:
+            with self.other.cursor() as c:
+                # Should a caller's own open transaction hold the job's row, wait a moment, not for ever.
+                c.execute("SET lock_timeout = '200ms'")
+                c.execute(f'UPDATE "{ImportJob._meta.db_table}" SET "processed_rows" = %s WHERE "id" = %s', [n, self.job.pk])
+        except DatabaseError:
+            log.warning("import job %s: progress not shown", self.job.pk, exc_info=True)
+            self.close()
+            self.other = None
 
     def close(self):
         if self.side:
@@ -1235,7 +1244,7 @@ class _Progress:
                 os.unlink(self.side)
             except OSError:
                 pass
-        else:
+        elif self.other is not None:
             self.other.close()
 
 

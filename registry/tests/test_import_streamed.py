@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from auditlog.models import LogEntry
-from django.db import transaction
+from django.db import connection, transaction
 
 from registry import importer
 from registry.models import Building, House, Household, HouseholdMembership, Resident, ResidentEvent, ResidentTag
@@ -152,3 +152,17 @@ def test_the_rows_checked_show_while_a_streamed_import_runs(world, monkeypatch):
     assert job.status == "done", [s for s in statuses(job) if s.startswith("错误")][:3]
     assert importer.rows_done(job) == job.processed_rows == 100
     assert len(seen) >= 8 and seen == sorted(seen) and 0 < seen[0] < 100 and seen[-1] == 100
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL tells the count through a second connection")
+@pytest.mark.django_db(transaction=True)
+def test_a_streamed_import_run_inside_a_caller_transaction_does_not_wait_for_its_own_job_row(world):
+    from django.core.files.base import ContentFile
+
+    job = importer.ImportJob(created_by=world.grid1_user, mode="atomic", status="pending", original_name="台账.xlsx")
+    job.set_region(world.grid1)
+    job.file.save("台账.xlsx", ContentFile(sheet(households(40, tags=False))), save=False)
+    job.save()
+    with transaction.atomic():  # run_import marks the job running in this transaction: its row is locked
+        job = importer.run_import(job.pk)
+    assert job.status == "done" and job.created_count == 100
