@@ -20,6 +20,12 @@ def at(day, hour, minute=0):
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
 
 
+def recent(minutes):
+    """`minutes` ago, but not before today began (just after midnight, "30 minutes ago" is
+    yesterday, and the figures would count the report on the wrong day)."""
+    return max(timezone.now() - dt.timedelta(minutes=minutes), at(timezone.localdate(), 0))
+
+
 def patrol(user, start, end):
     p = patrols.start_patrol(user, started_at=start)
     return patrols.end_patrol(user, p, ended_at=end)
@@ -77,7 +83,7 @@ def activity(w):
     dispute = wo.report(u, category=w.cats["dispute"], source=Source.GRID, region=w.grid1, title="纠纷")
     from fieldwork import attend
 
-    WorkOrder.objects.filter(pk=dispute.pk).update(reported_at=timezone.now() - dt.timedelta(minutes=30))
+    WorkOrder.objects.filter(pk=dispute.pk).update(reported_at=recent(30))
     dispute.refresh_from_db()
     attend.arrive(u, dispute, arrived_at=dispute.reported_at + dt.timedelta(minutes=12))
     # An order assigned to the worker, due on D1 and closed the hour before.
@@ -133,7 +139,7 @@ def test_a_second_visit_meets_coverage_and_clears_the_overdue_count(field):
     quarter_first_due = dues.due_day(*dues.period_bounds("quarter", TODAY), 2, 0)
     overdue_before = cell(field.grid1, "fw.overdue", "day", TODAY)
     assert overdue_before == (2 if quarter_first_due < TODAY else 0)
-    record_visit(field.grid1_user, household=hh1, visited_at=timezone.now() - dt.timedelta(minutes=5), notes="a")
+    record_visit(field.grid1_user, household=hh1, visited_at=recent(5), notes="a")
     record_visit(field.grid1_user, household=hh1, visited_at=timezone.now(), notes="b")
     compliance.refresh()
     assert cell(field.grid1, "fw.coverage.met", day=TODAY) == 1
