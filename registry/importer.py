@@ -403,6 +403,10 @@ class SplitSheet:
             rows = [[""] * first_col + r for r in rows]
         return first_row + 1, rows
 
+    def rows_after(self, skip: int) -> int:
+        """Row elements after the first `skip` rows: the best count there is until the parts are read."""
+        return max(self.xml.count(b"<row ", self.start, self.end) - skip, 1)
+
     def head(self) -> list[list]:
         """The sheet's first five rows as read_rows gives them (the header is among them)."""
         stop = self.start
@@ -929,8 +933,7 @@ def _read_and_check(split: SplitSheet, skip: int, ctx: Context, job: ImportJob) 
     numbers, checked rows) in sheet order."""
     import multiprocessing
 
-    # Until the parts are read, the row elements after the header are the best count there is.
-    _started(job, max(split.xml.count(b"<row ", split.start, split.end) - skip, 1))
+    _started(job, split.rows_after(skip))
     _WORK["split"], _WORK["ctx"], _WORK["skip"] = split, ctx, skip
     try:
         with multiprocessing.get_context("fork").Pool(len(split.bounds) - 1) as pool:
@@ -1353,7 +1356,7 @@ def _run(job: ImportJob) -> dict:
             lap("prepare")
             if streams:
                 got: dict = {}
-                _started(job, max(split.xml.count(b"<row ", split.start, split.end) - header_index - 1, 1))
+                _started(job, split.rows_after(header_index + 1))
                 try:
                     statuses = _write_while_checking(split, header_index + 1, ctx, job, today, got)
                     written = True
