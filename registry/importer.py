@@ -39,7 +39,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
@@ -1027,11 +1027,14 @@ def _write_while_checking(split: SplitSheet, skip: int, ctx: Context, job: Impor
 
     streamed = True
     progress = _Progress(job)
+    keys = _KeysCheckedOnce() if _KeysCheckedOnce.allowed() else None
     _WORK["split"], _WORK["ctx"], _WORK["skip"] = split, ctx, skip
     try:
         # The checkers are forked before the transaction begins.
         with multiprocessing.get_context("fork").Pool(WORKERS, initializer=_lower_priority) as pool, \
                 sqlite_pragmas(cache_kib=WRITE_CACHE_KIB), transaction.atomic():
+            if keys:
+                keys.start()
             for nos, part in pool.imap(_read_part, range(len(split.bounds))):
                 rownos.extend(nos)
                 checked.extend(part)
@@ -1052,10 +1055,97 @@ def _write_while_checking(split: SplitSheet, skip: int, ctx: Context, job: Impor
                 raise _no_rows()
             if not streamed:
                 raise _NotStreamed  # undoes every batch written
+            if keys:
+                keys.finish()  # raises IntegrityError, which undoes every batch written
     finally:
         _WORK.clear()
         progress.close()
     return statuses
+
+
+# Whether PostgreSQL's streamed write may check its foreign keys itself (see _KeysCheckedOnce).
+CHECK_KEYS_ONCE = True
+_MAX_ID = 2**63 - 1
+
+
+class _KeysCheckedOnce:
+    """PostgreSQL, streamed write: the foreign keys of the rows written are checked once per key
+    over all those rows, instead of by a trigger per row and key at the commit.
+
+    A 100,000-row import writes about a million key references (a resident names its grid and
+    household; a membership, an event and a tag name their resident...). Each trigger check is a
+    query of its own, run one after another in the one server process at the commit: 3.5-4.7 s
+    with both cores but one idle. Here the session sets session_replication_role = replica while
+    the batches are written, which PostgreSQL allows a superuser or a role granted SET on that
+    parameter (PostgreSQL 15+) and nobody else; then, for each foreign key of each table written,
+    three statements over the rows above the table's highest id at the start: the distinct values
+    named; the rows that were there before among them, locked FOR KEY SHARE as the triggers lock
+    them (nobody may delete them before the commit); and the rows this import made among them. A
+    value without a row raises IntegrityError, which undoes the import. Unique and check
+    constraints are indexes and expressions, not triggers, and hold as always. Every other write
+    (the one-step path, an import that falls back to it, a role that may not) keeps the triggers.
+    Measured on 100,000 rows into a city of 1,000,000: the checks 3.5-4.7 s -> 1.0-1.3 s."""
+
+    MODELS = ("Building", "House", "Household", "Resident", "HouseholdMembership", "ResidentEvent", "ResidentTag")
+
+    def __init__(self):
+        from django.apps import apps
+
+        self.models = [apps.get_model("registry", name) for name in self.MODELS]
+        self.floor: dict = {}
+
+    @staticmethod
+    def allowed() -> bool:
+        if not CHECK_KEYS_ONCE or connection.vendor != "postgresql":
+            return False
+        with connection.cursor() as c:
+            if connection.pg_version >= 150000:
+                c.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
+            else:
+                c.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            row = c.fetchone()
+        return bool(row and row[0])
+
+    def start(self):
+        """Inside the transaction, before the first batch: the highest id of each table now
+        (rows above it are this import's), then the triggers off for this transaction."""
+        with connection.cursor() as c:
+            for m in self.models:
+                c.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{m._meta.db_table}"')
+                self.floor[m] = c.fetchone()[0]
+            c.execute("SET LOCAL session_replication_role = replica")
+
+    def finish(self):
+        """After the last batch: the triggers on again, then every key of the new rows checked."""
+        with connection.cursor() as c:
+            c.execute("SET LOCAL session_replication_role = origin")
+            for m in self.models:
+                table = m._meta.db_table
+                for f in m._meta.concrete_fields:
+                    if not f.is_relation or not f.many_to_one:
+                        continue
+                    parent = f.related_model
+                    p_table, p_col = parent._meta.db_table, f.target_field.column
+                    pf = self.floor.get(parent, _MAX_ID)  # rows of the parent above it are this import's
+                    new = f'SELECT "{f.column}" FROM "{table}" WHERE "id" > %s AND "{f.column}" IS NOT NULL'
+                    c.execute(f'SELECT count(DISTINCT "{f.column}") FILTER (WHERE "{f.column}" <= %s), '
+                              f'count(DISTINCT "{f.column}") FILTER (WHERE "{f.column}" > %s) '
+                              f'FROM "{table}" WHERE "id" > %s', [pf, pf, self.floor[m]])
+                    old, made = c.fetchone()
+                    # The rows referenced that were there before are locked, as the triggers
+                    # lock them (nobody may delete them before the commit); the ones this import
+                    # made cannot be seen, let alone deleted, by anyone else.
+                    c.execute(f'SELECT count(*) FROM (SELECT 1 FROM "{p_table}" p WHERE p."{p_col}" IN '
+                              f'({new} AND "{f.column}" <= %s) FOR KEY SHARE OF p) AS x', [self.floor[m], pf])
+                    found = c.fetchone()[0]
+                    if made:
+                        c.execute(f'SELECT count(*) FROM "{p_table}" p WHERE p."{p_col}" > %s AND p."{p_col}" IN '
+                                  f'({new} AND "{f.column}" > %s)', [pf, self.floor[m], pf])
+                        found += c.fetchone()[0]
+                    if found != old + made:
+                        raise IntegrityError(
+                            f'insert or update on table "{table}" violates foreign key on "{f.column}": '
+                            f'{old + made - found} values are not present in table "{p_table}"')
 
 
 def _check_all(rows: list[list], ctx: Context, progress) -> list:
@@ -1367,7 +1457,7 @@ def _run(job: ImportJob) -> dict:
                 ImportJob.objects.filter(pk=job.pk).update(total_rows=len(rownos))
             else:
                 rownos, checked = _read_and_check(split, header_index + 1, ctx, job)
-        except DomainError:
+        except (DomainError, DatabaseError):  # the database refusing the write is no reading problem
             raise
         except Exception:  # a part that does not read: read the file whole, which says what is wrong
             log.warning("import job %s: the split sheet did not read, reading it whole", job.pk, exc_info=True)
