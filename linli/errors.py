@@ -13,7 +13,7 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message, *, field: str | None = None, status: int | None = None, **params):
+    def __init__(self, code: str, message, /, *, field: str | None = None, status: int | None = None, **params):
         self.code = code
         self.message = message
         self.field = field

@@ -46,3 +46,9 @@ def test_point_lookup_finds_the_grid(world):
     assert services.point_to_grid(120.605, 31.305) == world.grid1
     assert services.point_to_grid(120.615, 31.305) == world.grid2
     assert services.point_to_grid(100.0, 20.0) is None
+
+
+def test_a_code_already_used_is_refused_naming_the_code(world):
+    with pytest.raises(DomainError) as e:
+        services.create_region(world.admin, parent=world.community, code=world.grid1.code, name="又一个网格")
+    assert e.value.code == "region_code_taken" and world.grid1.code in e.value.text("en")
