@@ -8,28 +8,16 @@ from django.db import IntegrityError, OperationalError, connection, connections,
 from registry import importer
 from registry.models import Building, Household, Resident
 from registry.tests.test_import_split import sheet
-from registry.tests.test_import_streamed import households, registry_now
+from registry.tests.test_import_streamed import Undo, households, registry_now, small_parts  # noqa: F401 (autouse)
 from registry.tests.test_import_support import statuses, upload
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's triggers")
-
-
-@pytest.fixture(autouse=True)
-def small_parts(settings, tmp_path, monkeypatch):
-    settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(importer, "WORKERS", 2)
-    monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", 0)
-    monkeypatch.setattr(importer, "STREAM_PART_BYTES", 2_000)
 
 
 def replication_role() -> str:
     with connection.cursor() as c:
         c.execute("SHOW session_replication_role")
         return c.fetchone()[0]
-
-
-class Undo(Exception):
-    pass
 
 
 def imported(user, data, monkeypatch, *, once: bool):
