@@ -91,16 +91,16 @@ def _chinese_first():
 @pytest.fixture(autouse=True)
 def _forget_rule_caches():
     """Per-process caches must not carry rows of a rolled-back test into the next one."""
-    from accounts import kept
+    from accounts import access
     from fieldwork import dues
     from regions import tree
 
     tree.forget()
-    kept.forget()
+    access.reset_kept()
     yield
     dues.forget()
     tree.forget()
-    kept.forget()
+    access.reset_kept()
 
 
 # Rows the data migrations write. A transactional test (live_server) ends by flushing every table,

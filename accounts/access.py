@@ -1,15 +1,30 @@
-"""Scope: a user with a role at node N sees N's subtree and nothing else.
+"""Scope: a user with a role at node N sees N's subtree and nothing else; and who a bearer
+token belongs to, who holds a role at a place, kept per process.
 
-Every list, detail, export and API call filters through these helpers. A resident-role user
+Every list, detail, export and API call filters through the scope helpers. A resident-role user
 has no registry scope (they see their own household through `own_household`).
+
+Tokens and role holders: every API call looked its token up (with the user) and then the user's
+role rows; every new work order looked up its desk's dispatchers to notify them. These rows
+change rarely, so each process keeps what it has read (linli/snapshot.py): a change saved
+through the models (a token issued or revoked, a user switched off or edited, a role given,
+taken or moved) is seen at once in the process that made it and within a second in the others
+once it commits (every 30 s at the latest where no shared cache is configured). Access is still
+decided from the user's own role rows, the same ones the database holds.
 """
 
-from django.db.models import Q, QuerySet
+import copy
 
+from django.db.models import Q, QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from linli import paths
 from linli.db import prefix_q
 from linli.errors import NotFound
+from linli.snapshot import Snapshot
 
-from .models import Role, RoleAssignment
+from .models import ApiToken, Role, RoleAssignment, User
 
 STAFF_ROLES = {
     Role.CITY_ADMIN,
@@ -31,32 +46,13 @@ def assignments(user) -> list[tuple[str, str, int]]:
     return cached
 
 
-def assignment_rows(user) -> list[RoleAssignment]:
-    """The user's RoleAssignment rows with their places (without boundaries, from the
-    per-process tree, regions/tree.py), built from the same one query as assignments() and
-    cached beside it: the page frame (web/context.py) shows the role and place."""
-    if not user or not user.is_authenticated:
-        return []
-    rows = getattr(user, "_linli_role_objects", None)
-    if rows is None:
-        from regions import tree
-
-        rows = []
-        for values in _raw(user):
-            ra = RoleAssignment.from_db(None, _ROW_FIELDS, values)
-            ra.region = tree.unit(ra.region_path)
-            rows.append(ra)
-        user._linli_role_objects = rows
-    return rows
-
-
 # RoleAssignment's columns in their model order, but its creation time.
-_ROW_FIELDS = ["id", "user_id", "role", "region_id", "region_path", "department"]
+ROW_FIELDS = ["id", "user_id", "role", "region_id", "region_path", "department"]
 
 
 def role_values(user) -> list[tuple]:
     """The user's role rows as plain values (one query), for attach()."""
-    return list(RoleAssignment.objects.filter(user=user).values_list(*_ROW_FIELDS))
+    return list(RoleAssignment.objects.filter(user=user).values_list(*ROW_FIELDS))
 
 
 def attach(user, values: list[tuple]) -> None:
@@ -65,7 +61,8 @@ def attach(user, values: list[tuple]) -> None:
     user._linli_role_values = values
 
 
-def _raw(user) -> list[tuple]:
+def raw_roles(user) -> list[tuple]:
+    """The user's role rows as plain values (ROW_FIELDS), read once per user object."""
     raw = getattr(user, "_linli_role_values", None)
     if raw is None:
         raw = role_values(user)
@@ -81,12 +78,17 @@ def forget(user) -> None:
 
 def _load(user) -> list[tuple[str, str, int]]:
     # One plain query; the places come from the per-process tree when a page needs them.
-    raw = _raw(user)
+    raw = raw_roles(user)
     cached = [(role, path, region_id) for _i, _u, role, region_id, path, _d in raw]
     user._linli_roles = cached
     # A department handler's department with its area, read by the same query.
     user._linli_departments = [(d, path) for _i, _u, role, _r, path, d in raw if role == Role.DEPARTMENT_HANDLER]
     return cached
+
+
+def role_assignments(user) -> list[RoleAssignment]:
+    """The user's role rows with their places, in tree order (a person's own page of roles)."""
+    return list(RoleAssignment.objects.filter(user=user).select_related("region").order_by("region_path", "role"))
 
 
 def departments(user) -> list[tuple[str, str]]:
@@ -147,12 +149,78 @@ def get_scoped(qs: QuerySet, user, pk, field: str = "region_path", roles_: set |
         raise NotFound("not_found", _("Not found, or outside your area."))
 
 
-def home_region(user):
-    """The node of the user's widest staff assignment (the start of their tree browser)."""
-    from regions.models import Region
+# ---------------------------------------------------------------- tokens and role holders, kept
 
-    rows = sorted(assignments(user), key=lambda a: len(a[1]))
-    for role, _path, region_id in rows:
-        if role != Role.RESIDENT:
-            return Region.objects.get(pk=region_id)
-    return None
+_tokens = Snapshot("api-tokens", dict)
+_holders = Snapshot("role-holders", dict)
+
+# A token's last use is written at most this often (seconds).
+TOUCH_SECONDS = 300
+
+
+def identify(key: str) -> User | None:
+    """The active user a bearer token (plain key) belongs to, with their role rows attached (the
+    scope helpers read them instead of querying); None for an unknown, expired or revoked token
+    or a switched-off user. A copy: callers may change it."""
+    digest = ApiToken.hash(key)
+    table = _tokens.get()
+    entry = table.get(digest)
+    if entry is None:
+        row = ApiToken.objects.select_related("user").filter(key_hash=digest).first()
+        if row is None:
+            return None  # unknown keys are not kept: nothing to grow without bound
+        entry = {"pk": row.pk, "expires_at": row.expires_at, "used": row.last_used_at, "user": row.user, "roles": role_values(row.user)}
+        table[digest] = entry
+    now = timezone.now()
+    if entry["expires_at"] <= now or not entry["user"].is_active:
+        return None
+    if entry["used"] is None or (now - entry["used"]).total_seconds() > TOUCH_SECONDS:
+        ApiToken.objects.filter(pk=entry["pk"]).update(last_used_at=now)
+        entry["used"] = now
+    user = copy.copy(entry["user"])
+    attach(user, entry["roles"])
+    return user
+
+
+def holders_query(roles_, region_path: str, *, exact: bool = True, department: str = ""):
+    """Active users holding one of `roles_` at `region_path` (exact) or at it or any place above
+    it (exact=False), in the department if one is given: the query, read fresh."""
+    qs = RoleAssignment.objects.filter(role__in=roles_)
+    if exact:
+        qs = qs.filter(region_path=region_path)
+    else:
+        qs = qs.filter(region_path__in=paths.ancestors(region_path))
+    if department:
+        qs = qs.filter(department=department)
+    return User.objects.filter(pk__in=qs.values("user_id"), is_active=True)
+
+
+def holders(roles_, region_path: str, *, exact: bool = True, department: str = "") -> list[User]:
+    """holders_query()'s users, kept per process. Copies: callers may change them."""
+    key = (tuple(sorted(roles_)), region_path, exact, department)
+    table = _holders.get()
+    found = table.get(key)
+    if found is None:
+        found = tuple(holders_query(key[0], region_path, exact=exact, department=department).order_by("pk"))
+        table[key] = found
+    return [copy.copy(u) for u in found]
+
+
+def reset_kept() -> None:
+    """This process reads tokens and role holders afresh (tests)."""
+    _tokens.forget()
+    _holders.forget()
+
+
+def roles_changed(update_fields=None, **_kwargs) -> None:
+    """Call after changing users, tokens or role rows other than through save() or delete()
+    (bulk updates)."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return  # a sign-in changes nobody's roles or tokens
+    _tokens.changed()
+    _holders.changed()
+
+
+for _model in (ApiToken, RoleAssignment, User):
+    post_save.connect(roles_changed, sender=_model, dispatch_uid=f"accounts.access.save.{_model.__name__}")
+    post_delete.connect(roles_changed, sender=_model, dispatch_uid=f"accounts.access.delete.{_model.__name__}")

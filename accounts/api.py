@@ -11,11 +11,11 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 
-from api.api import errors
 from linli.errors import DomainError
+from linli.schemas import errors
 
-from . import services
-from .models import Role, RoleAssignment
+from . import access, services
+from .models import Role
 
 router = Router(tags=["auth"])
 
@@ -87,15 +87,8 @@ PERMISSIONS = (
 
 @router.get("/me", response={200: MeOut, **errors()}, summary="Who you are and where you work")
 def me(request):
-    from regions.models import Region
-
     user = request.auth
-    rows = list(RoleAssignment.objects.filter(user=user).select_related("region").order_by("region_path", "role"))
-    paths = set()
-    for ra in rows:
-        p = ra.region.path
-        paths.update(p[: i * Region.steplen] for i in range(1, ra.region.depth + 1))
-    names = dict(Region.objects.filter(path__in=paths).values_list("path", "name"))
+    rows = access.role_assignments(user)
     roles = []
     for ra in rows:
         p = ra.region.path
@@ -108,7 +101,7 @@ def me(request):
                 "region_code": ra.region.code,
                 "region_level": ra.region.level,
                 "region_path": p,
-                "region_names": [names[p[: i * Region.steplen]] for i in range(1, ra.region.depth + 1)],
+                "region_names": [r.name for r in ra.region.ancestors_and_self()],
                 "department": ra.department,
             }
         )

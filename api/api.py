@@ -1,34 +1,20 @@
-"""The ninja root: authentication, error format, and every app's router.
+"""The ninja root: authentication, the error answers, and every app's router.
 
 Errors are JSON `{"code", "message", "message_en"[, "field"]}`: a machine code, a Chinese
-message and its English twin. Every route declares its error responses with `errors(...)`.
+message and its English twin. Every route declares its error responses with
+`linli.schemas.errors(...)`; this root turns DomainError, validation and HTTP errors into them.
 """
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.operation import PathView
 from ninja.security import APIKeyCookie, HttpBearer
 
-from accounts import kept
+from accounts import access
 from linli.errors import DomainError
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    message_en: str
-    field: str | None = None
-
-
-STANDARD_ERRORS = (400, 401, 403, 404, 409, 422)
-
-
-def errors(*extra: int) -> dict:
-    """Response declarations for the errors every authenticated route can return."""
-    return {code: ErrorOut for code in sorted(set(STANDARD_ERRORS) | set(extra))}
 
 
 def _audit_actor(user):
@@ -43,7 +29,7 @@ def _audit_actor(user):
 
 class BearerToken(HttpBearer):
     def authenticate(self, request, token):
-        user = kept.identify(token)
+        user = access.identify(token)
         if user is None:
             return None
         request.user = user

@@ -39,8 +39,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts import kept
-from accounts.access import assignments
+from accounts.access import assignments, identify
 from linli.errors import DomainError
 from regions.models import Level, Region
 from workorders import services
@@ -414,7 +413,7 @@ def _client_of(request):
     key = (request.POST.get("api_key") or request.GET.get("api_key") or "").strip()
     if not key:
         raise Open311Error(403, _("api_key is required."))
-    user = kept.identify(key)
+    user = identify(key)
     if user is None:
         raise Open311Error(403, _("The api_key is not valid (unknown, expired or revoked)."))
     if not assignments(user):

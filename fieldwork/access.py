@@ -64,3 +64,17 @@ def patrol(user, pk):
     from .models import Patrol
 
     return get_scoped(Patrol.objects.select_related("worker", "region"), user, pk)
+
+
+def resident_home(request, grid) -> dict:
+    """A resident's home: the ways to their grid worker (rate them; the public grid notice, once
+    the community has written one)."""
+    from django.urls import reverse
+
+    from .models import GridProfile
+
+    links = [{"label": _("Rate my grid worker"), "url": reverse("fieldwork:evaluate"), "icon": "people", "needs_worker": True}]
+    slug = GridProfile.objects.filter(grid=grid).values_list("slug", flat=True).first() if grid is not None else None
+    if slug:
+        links.append({"label": _("Grid notice"), "url": reverse("fieldwork:notice", args=[slug]), "icon": "eye", "needs_worker": False})
+    return {"grid_links": links}

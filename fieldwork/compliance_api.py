@@ -10,10 +10,10 @@
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
-from api.api import errors
-from api.schemas import RegionRef, region_ref
 from insights.dashboard import area_paths, place_for, span
 from linli.errors import Forbidden
+from linli.schemas import errors
+from regions.schemas import RegionRef, region_ref
 
 from .compliance_views import board
 

@@ -23,8 +23,8 @@ from accounts.models import User
 from insights.dashboard import PERIOD_LABELS, Span, area_paths, min_orders, place_for, span
 from insights.models import Rollup
 from linli.db import prefix_q
+from linli.pages import page
 from regions.models import Region
-from web.decorators import page
 
 from .models import WorkerMonth, WorkerRating
 

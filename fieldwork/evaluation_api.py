@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 
-from accounts.access import get_scoped, home_region
-from api.api import errors
+from accounts.access import get_scoped
 from linli.errors import Forbidden, NotFound
+from linli.schemas import errors
+from regions.access import home_region
 from regions.models import Region
 
 from . import evaluations as ev

@@ -24,10 +24,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.access import get_scoped, home_region, scope_paths
+from accounts.access import get_scoped, scope_paths
 from linli.errors import DomainError
+from linli.pages import page
+from regions.access import home_region
 from regions.models import Level, Region
-from web.decorators import page
 
 from . import evaluations as ev
 from .access import FIELD_ROLES

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _g
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from web.decorators import page
+from linli.pages import page
 
 from . import sync
 

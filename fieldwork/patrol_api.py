@@ -17,8 +17,8 @@ from typing import Any
 from django.db.models import Q
 from ninja import Field, Query, Router, Schema, Status
 
-from api.api import errors
-from api.schemas import RegionRef, iso, region_ref
+from linli.schemas import errors, iso
+from regions.schemas import RegionRef, region_ref
 
 from . import access, patrols
 from .models import Patrol

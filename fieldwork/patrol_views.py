@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import get_scoped, scope_paths
 from linli.errors import DomainError
+from linli.pages import page
 from regions.models import Level, Region
-from web.decorators import page
 
 from . import access, patrols
 from .models import Patrol, PatrolStatus

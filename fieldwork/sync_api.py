@@ -13,8 +13,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 
-from api.api import errors
 from linli.errors import Forbidden
+from linli.schemas import errors
 
 from . import access, sync
 

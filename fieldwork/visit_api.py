@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
 from accounts.access import get_scoped
-from api.api import errors
 from linli.db import prefix_q
 from linli.errors import DomainError, Forbidden
+from linli.schemas import errors
 from regions.models import Level, Region
 from registry import access as registry_access
 

@@ -24,10 +24,10 @@ from accounts.access import assignments, get_scoped, scope_paths
 from accounts.models import Role, User
 from linli.db import prefix_q
 from linli.errors import DomainError
+from linli.pages import page, raise_access
 from regions.models import Level, Region
 from registry import access as registry_access
 from registry.models import CareTag, ResidentStatus, ResidentTag
-from web.decorators import page, raise_access
 
 from . import access, attend, dues, forms, rules_admin, services, sync
 from .models import Attendance, PatrolRule, Period, Target, VisitKind, VisitRule

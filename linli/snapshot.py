@@ -1,7 +1,10 @@
-"""Data read on every request but changed rarely, kept per process (the tree's places, who holds
-a role where).
+"""Data read on every request but changed rarely, kept per process: the one per-process cache of
+the platform (the tree's places, who holds a role where, the work-order categories and rules,
+the visit rules). Nothing else keeps rows in module globals.
 
-A Snapshot holds what its loader built. It is rebuilt:
+A Snapshot holds what its loader built. `watch(Model, ...)` rebuilds it whenever a row of
+those models is saved or deleted; code that changes them in bulk (update(), raw SQL) calls
+`changed()` itself. It is rebuilt:
 - at once in the process that changes the data (`changed()`, usually from a post_save signal);
 - in every other process soon after that change commits: `changed()` bumps a version, which
   each process compares with the version it loaded at most once every `check_seconds`. The
@@ -25,6 +28,7 @@ from pathlib import Path
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 LOCAL_RELOAD_SECONDS = 30
 SHARED_RELOAD_SECONDS = 600
@@ -83,9 +87,26 @@ class Snapshot:
             return self._version() == state["version"]
         return True
 
-    def get(self):
+    def watch(self, *models, m2m=()):
+        """Rebuild after any save or delete of these models' rows (and changes of these
+        many-to-many tables), in every process. Returns the snapshot."""
+        for model in models:
+            label = model._meta.label
+            post_save.connect(self.changed, sender=model, weak=False, dispatch_uid=f"{self.key}.save.{label}")
+            post_delete.connect(self.changed, sender=model, weak=False, dispatch_uid=f"{self.key}.delete.{label}")
+        for through in m2m:
+            m2m_changed.connect(self.changed, sender=through, weak=False, dispatch_uid=f"{self.key}.m2m.{through._meta.label}")
+        return self
+
+    def get(self, *, max_age: float | None = None):
+        """The kept value; with `max_age`, one loaded longer ago than that (seconds) is loaded
+        again first (a caller that missed a row it was asked for may look again, rarely)."""
         state = self._state
-        if self._fresh(state, time.monotonic()):
+        now = time.monotonic()
+        if max_age is not None and state["at"] is not None and now - state["at"] > max_age:
+            self.forget()
+            state = self._state
+        if self._fresh(state, now):
             return state["value"]
         with self._lock:
             if self._state is not state and self._state["at"] is not None:

@@ -2,12 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from api.api import api
-
-# The API first: Django tries the patterns in order, and API calls are the most frequent requests
-# (a phone's offline queue, order reports); its paths overlap no page's.
+# Every app's pages are included by name: the root URLconf imports no app. The API first: Django
+# tries the patterns in order, and API calls are the most frequent requests (a phone's offline
+# queue, order reports); its paths overlap no page's.
 urlpatterns = [
-    path("api/", api.urls),
+    path("api/", include("api.urls")),
     path("", include("web.urls")),
     path("accounts/", include("accounts.urls")),
     path("regions/", include("regions.urls")),

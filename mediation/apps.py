@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MediationConfig(AppConfig):
@@ -8,6 +9,8 @@ class MediationConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
+        from linli import hooks
+
         from . import models as m
 
         auditlog.register(m.Case, exclude_fields=["region_path", "updated_at"], m2m_fields={"mediators"})
@@ -15,3 +18,5 @@ class MediationConfig(AppConfig):
         auditlog.register(m.Session)
         auditlog.register(m.Term)
         auditlog.register(m.FollowUp)
+
+        hooks.add_nav(hooks.NavEntry("mediation", _("Mediation"), "mediation:case_list", "people", "mediation.view", order=30, top=5))

@@ -17,13 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import home_region, in_scope, scope_paths
+from accounts.access import in_scope, scope_paths
 from accounts.models import RoleAssignment, User
 from insights.models import Period, Rollup
 from linli.db import prefix_q
 from linli.errors import DomainError, Forbidden, NotFound
+from linli.pages import page
+from regions.access import home_region
 from regions.models import Level, Region
-from web.decorators import page
 from workorders import access as wo_access
 from workorders.models import ENDED_STATUSES, Category, Kind, Status
 

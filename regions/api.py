@@ -10,11 +10,11 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
-from accounts.access import get_scoped, in_scope, scope_paths
-from api.api import errors
+from accounts.access import in_scope
 from linli.errors import NotFound
+from linli.schemas import errors
 
-from . import services
+from . import access, services
 from .models import Region
 
 router = Router(tags=["regions"])
@@ -81,13 +81,6 @@ class LocateQuery(Schema):
     lat: float = Field(..., ge=-90, le=90)
 
 
-def _parent_id(region: Region) -> int | None:
-    if region.depth <= 1:
-        return None
-    parent_path = region.path[: (region.depth - 1) * Region.steplen]
-    return Region.objects.filter(path=parent_path).values_list("pk", flat=True).first()
-
-
 def _out(region: Region, parent_id: int | None = ...) -> dict:
     return {
         "id": region.pk,
@@ -97,7 +90,7 @@ def _out(region: Region, parent_id: int | None = ...) -> dict:
         "level_label": str(region.get_level_display()),
         "kind_label": str(region.kind_label),
         "path": region.path,
-        "parent_id": _parent_id(region) if parent_id is ... else parent_id,
+        "parent_id": access.parent_id(region) if parent_id is ... else parent_id,
         "has_children": region.numchild > 0,
         "active": region.valid_to is None,
         "valid_from": region.valid_from,
@@ -116,18 +109,18 @@ def _detail(region: Region) -> dict:
 
 
 def _get(user, pk) -> Region:
-    return get_scoped(Region.objects.all(), user, pk, field="path")
+    return access.place(user, pk)
 
 
 @router.get("/", response={200: RegionList, **errors()}, summary="Children of a node (default: your home nodes)")
 def list_regions(request, parent_id: int | None = None, include_closed: bool = True):
     user = request.auth
     if parent_id is None:
-        rows = list(Region.objects.filter(path__in=scope_paths(user)).order_by("path"))
+        rows = access.top_nodes(user)
         parent = None
     else:
         parent = _get(user, parent_id)
-        rows = list(Region.objects.get_children(parent))
+        rows = access.children_in_order(parent)
     if not include_closed:
         rows = [r for r in rows if r.valid_to is None]
     return {
@@ -155,7 +148,7 @@ def create_region(request, payload: RegionIn):
     region = services.create_region(
         request.auth, parent=parent, code=payload.code, name=payload.name, boundary=payload.boundary, valid_from=payload.valid_from
     )
-    return Status(201, _detail(Region.objects.get(pk=region.pk)))
+    return Status(201, _detail(access.reloaded(region)))
 
 
 @router.patch("/{region_id}", response={200: RegionDetail, **errors()}, summary="Rename a node or change its boundary")

@@ -12,8 +12,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils.translation import gettext_lazy as _
 
-from accounts import kept
-from accounts.access import in_scope
+from accounts.access import in_scope, roles_changed
 from linli.errors import DomainError, Forbidden
 
 from . import geo, tree
@@ -130,7 +129,7 @@ def move_grid(actor, grid: Region, community: Region) -> Region:
     _rewrite_paths(old_path, grid.path)
     # treebeard's move and the path rewrite are bulk updates (no save signals).
     tree.changed()
-    kept.changed()
+    roles_changed()
     return grid
 
 
@@ -163,7 +162,7 @@ def merge_communities(actor, source: Region, target: Region, *, on: dt.date | No
     for ra in RoleAssignment.objects.filter(region=source):
         if not RoleAssignment.objects.filter(user=ra.user, role=ra.role, region=target).exists():
             RoleAssignment.objects.filter(pk=ra.pk).update(region=target, region_path=target.path)
-    kept.changed()
+    roles_changed()
     source.valid_to = on or dt.date.today()
     source.successor = target
     source.save()

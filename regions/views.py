@@ -16,24 +16,23 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import get_scoped, home_region, in_scope, scope_paths, scope_q, scoped
+from accounts.access import in_scope
 from linli.errors import DomainError, Forbidden, NotFound
-from registry.models import Building, Household, Organization, Resident, ResidentStatus
 
-from . import geo, services
+from . import access, geo, hooks, services
 from .forms import BoundaryForm, ChildForm, CommunityChoiceForm, LocateForm, RenameForm, community_choices
 from .models import Level, Region
 
 
 def _require_staff(user):
-    if not scope_paths(user):
+    if not access.is_staff(user):
         raise PermissionDenied
 
 
 def _node(user, pk) -> Region:
     _require_staff(user)
     try:
-        return get_scoped(Region.objects.all(), user, pk, field="path")
+        return access.place(user, pk)
     except NotFound:
         raise Http404
 
@@ -73,13 +72,8 @@ def outline(boundary) -> dict | None:
 
 
 def _communities_for(user, *, exclude=()) -> list:
-    communities = [
-        c
-        for c in scoped(Region.objects.filter(level=Level.COMMUNITY, valid_to__isnull=True), user, field="path").order_by("path")
-        if c.pk not in exclude
-    ]
-    street_paths = {c.path[: 3 * Region.steplen] for c in communities}
-    streets = {s.path: s for s in Region.objects.filter(path__in=street_paths)}
+    communities = access.communities(user, exclude=exclude)
+    streets = access.by_path({c.path[: 3 * Region.steplen] for c in communities})
     return community_choices(communities, streets)
 
 
@@ -87,7 +81,7 @@ def _node_context(request, node: Region, **forms) -> dict:
     user = request.user
     chain = node.ancestors_and_self()
     crumbs = [{"region": r, "link": in_scope(user, r.path)} for r in chain[:-1]]
-    children = list(Region.objects.filter(path__startswith=node.path, depth=node.depth + 1).order_by("valid_to", "code"))
+    children = access.children(node)
     can_manage = user.has_perm("regions.manage") and in_scope(user, node.path)
     ctx = {
         "node": node,
@@ -123,7 +117,7 @@ def _node_context(request, node: Region, **forms) -> dict:
 @login_required
 def index(request):
     _require_staff(request.user)
-    region = home_region(request.user)
+    region = access.home_region(request.user)
     if region is None:
         raise PermissionDenied
     return redirect("regions:node", pk=region.pk)
@@ -201,13 +195,13 @@ def move(request, pk):
     _require_manage(request.user)
     if grid.level != Level.GRID:
         raise Http404
-    parent = Region.objects.get_parent(grid)
+    parent = access.parent(grid)
     choices = _communities_for(request.user, exclude={parent.pk})
     form = CommunityChoiceForm(request.POST or None, choices=choices)
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            target = Region.objects.get(pk=form.cleaned_data["community"])
+            target = access.place(request.user, form.cleaned_data["community"])
             try:
                 moved = services.move_grid(request.user, grid, target)
             except DomainError as err:
@@ -224,15 +218,9 @@ def move(request, pk):
 
 
 def merge_summary(source: Region) -> dict:
-    """What a merge moves: the grids, and how many rows of each kind live under the community."""
-    path = source.path
-    return {
-        "grids": list(Region.objects.filter(path__startswith=path, depth=source.depth + 1).order_by("code")),
-        "buildings": Building.objects.filter(region_path__startswith=path, archived_at__isnull=True).count(),
-        "households": Household.objects.filter(region_path__startswith=path, dissolved_on__isnull=True).count(),
-        "residents": Resident.objects.filter(region_path__startswith=path, status=ResidentStatus.ACTIVE).count(),
-        "organizations": Organization.objects.filter(region_path__startswith=path, archived_at__isnull=True).count(),
-    }
+    """What a merge moves: the grids, and how many rows of each kind the apps built on the tree
+    keep under the community (regions.hooks)."""
+    return {"grids": sorted(access.children(source), key=lambda g: g.code), "contents": hooks.contents_of(source.path)}
 
 
 @login_required
@@ -247,7 +235,7 @@ def merge(request, pk):
     ctx = {"node": source, "form": form}
     if request.method == "POST":
         if form.is_valid():
-            target = Region.objects.get(pk=form.cleaned_data["community"])
+            target = access.place(request.user, form.cleaned_data["community"])
             if not form.cleaned_data["confirm"]:
                 ctx.update(target=target, summary=merge_summary(source))
                 return render(request, "regions/merge_confirm.html", ctx)
@@ -275,16 +263,7 @@ def locate(request):
     if form.is_bound and form.is_valid():
         searched = True
         lng, lat = form.cleaned_data["lng"], form.cleaned_data["lat"]
-        candidates = Region.objects.filter(
-            scope_q(request.user, "path"),
-            level=Level.GRID,
-            valid_to__isnull=True,
-            min_lng__lte=lng,
-            max_lng__gte=lng,
-            min_lat__lte=lat,
-            max_lat__gte=lat,
-        ).order_by("path")
-        result = next((g for g in candidates if g.boundary and geo.contains(g.boundary, lng, lat)), None)
+        result = access.grids_at(request.user, lng, lat)
         if result is not None:
             result.chain = [r for r in result.ancestors_and_self() if r.level >= Level.STREET]
     return render(request, "regions/locate.html", {"form": form, "result": result, "searched": searched}, status=400 if form.errors else 200)

@@ -20,10 +20,10 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from accounts.access import get_scoped
-from api.api import errors
-from api.schemas import DatedNoteIn, RegionRef, region_ref
 from linli.errors import DomainError, NotFound
+from linli.schemas import DatedNoteIn, errors
 from regions.models import Region
+from regions.schemas import RegionRef, region_ref
 
 from . import access, services
 from .models import (

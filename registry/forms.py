@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.access import scoped
-from linli.errors import DomainError
+from linli.pages import ServiceForm
 from regions.models import Level, Region
 
 from .models import (
@@ -49,7 +49,7 @@ def filter_region_options(user, limit: int = MAX_REGION_OPTIONS) -> list[tuple[s
     """Places to narrow a list by: the two levels below the user's widest node (a city admin
     picks districts and streets, a street officer communities and grids), so the list stays
     short at any city size."""
-    from accounts.access import home_region
+    from regions.access import home_region
 
     home = home_region(user)
     if home is None or home.level >= Level.GRID:
@@ -74,14 +74,6 @@ class DateInput(forms.DateInput):
 def date_field(label, required=False):
     # Kept as text: the service parses 1990-01-02, 1990/1/2, 1990年1月2日 and says what is wrong.
     return forms.CharField(label=label, required=required, widget=DateInput(attrs={"autocomplete": "off"}))
-
-
-class ServiceForm(forms.Form):
-    """A form whose validation happens in a service: `apply_error` puts a DomainError on a field."""
-
-    def apply_error(self, error: DomainError):
-        field = error.field if error.field in self.fields else None
-        self.add_error(field, error.text())
 
 
 class BuildingForm(ServiceForm):

@@ -45,10 +45,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import home_region, in_scope
+from accounts.access import in_scope
 from linli import pii
 from linli.db import sqlite_pragmas
 from linli.errors import DomainError, Forbidden
+from regions.access import home_region
 from regions.models import Level, Region
 
 from . import idnumber, services

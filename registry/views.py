@@ -28,10 +28,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import get_scoped, home_region, in_scope, scoped
+from accounts.access import get_scoped, in_scope, scoped
 from linli.errors import DomainError, NotFound
+from linli.pages import page, raise_access
+from regions.access import home_region
 from regions.models import Level, Region
-from web.decorators import page, raise_access
 
 from . import access, search, services
 from .forms import (
@@ -123,7 +124,8 @@ def _list_rows(residents: list, care_tags: list | None = None) -> list:
     prefix = reverse("registry:resident_detail", args=[0])[:-2]  # ".../residents/" before the id
     genders = {k: esc(str(v)) for k, v in Gender.choices}
     statuses = {k: esc(str(v)) for k, v in ResidentStatus.choices}
-    head = f' <span class="badge muted">{esc(_("Head"))}</span>'
+    head_label = esc(_("Head"))
+    head = f' <span class="badge muted">{head_label}</span>'
     badges: dict[int, str] = {}
     years: dict[int, str] = {}
     today = timezone.localdate()

@@ -1,6 +1,6 @@
 """What every page's frame needs: who is signed in, in which role and place, and the navigation
-that role gets. One query per request (the user's role assignments with their places), shared
-with the scope helpers in accounts/access.py."""
+that role gets (the entries each app registered, linli.hooks). One query per request (the user's
+role assignments with their places), shared with the scope helpers in accounts/access.py."""
 
 from functools import cache
 
@@ -10,8 +10,9 @@ from django.conf import settings
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import assignment_rows
 from accounts.models import Role, RoleAssignment
+from linli import hooks
+from regions.access import assignment_rows
 
 # Widest role first: the first assignment in this order is the user's "primary" role, the one
 # whose home page they get.
@@ -60,31 +61,12 @@ def _url(name: str, query: str = "") -> str | None:
     return None if url is None else url + query
 
 
-# key, label, url name, icon (a name in web/_icons.html), permission needed, shown in the phone tab bar
-STAFF_ITEMS = [
-    ("home", _("Home"), "home", "home", None, True),
-    ("workorders", _("Work orders"), "workorders:index", "sheet", None, True),
-    ("window", _("One-window desk"), "workorders:window", "sheet", "workorders.window", False),
-    ("mediation", _("Mediation"), "mediation:case_list", "people", "registry.view", False),
-    ("insights", _("Figures"), "insights:dashboard", "eye", "registry.view", False),
-    ("due", _("Visits due"), "fieldwork:due", "people", "field", True),
-    ("patrols", _("Patrols"), "fieldwork:patrols", "pin", "grid", False),
-    ("attend", _("Must attend"), "fieldwork:attend_list", "pin", "field", False),
-    ("notices", _("Grid notices"), "fieldwork:notice_list", "eye", "field", False),
-    ("places", _("Places"), "regions:index", "tree", None, True),
-    ("residents", _("Residents"), "registry:resident_list", "people", "registry.view", True),
-    ("buildings", _("Buildings"), "registry:building_list", "building", "registry.view", False),
-    ("organizations", _("Organisations"), "registry:organization_list", "org", "registry.view", False),
-    ("import", _("Import / export"), "registry:import", "sheet", "registry.import", False),
-    ("access_log", _("Access log"), "accounts:access_log", "eye", "accounts.view_access_log", False),
-    ("config", _("Categories and limits"), "workorders:config", "tree", "workorders.view_config", False),
-    ("compliance", _("Field work figures"), "fieldwork:compliance", "eye", "registry.view", False),
-    ("patrol_daily", _("Daily patrol time"), "fieldwork:patrol_daily", "pin", "registry.view", False),
-    ("evaluations", _("Grid worker ratings"), "fieldwork:evaluation_results", "people", "registry.view", False),
-    ("fieldrules", _("Visit and patrol rules"), "fieldwork:rules", "tree", "fieldwork.view_config", False),
-]
+def staff_items():
+    """The staff navigation, as the apps registered it (linli.hooks)."""
+    return hooks.nav_entries("staff")
 
-# Pseudo-permissions of STAFF_ITEMS: the role the item is for.
+
+# Pseudo-permissions of the navigation entries: the role the entry is for.
 _ROLE_CHECKS = {
     "grid": {Role.GRID_WORKER},
     "field": {Role.GRID_WORKER, Role.COMMUNITY_WORKER},
@@ -120,13 +102,12 @@ def _allowed(user, perm) -> bool:
 
 
 # The top bar has room for a few items; the rest are in the menu (☰), which lists them all.
-TOP_PRIORITY = ["home", "workorders", "due", "compliance", "insights", "mediation", "window", "residents", "places", "buildings", "patrols"]
 TOP_MAX = 8
 
 
 def _mark_top(items: list[dict]):
-    keys = {i["key"] for i in items}
-    top = [k for k in TOP_PRIORITY if k in keys][:TOP_MAX]
+    ranked = sorted((i for i in items if i["priority"] is not None), key=lambda i: i["priority"])
+    top = {i["key"] for i in ranked[:TOP_MAX]}
     for item in items:
         item["top"] = item["key"] in top or len(items) <= TOP_MAX
 
@@ -136,21 +117,18 @@ def nav_items(request) -> list[dict]:
     primary = primary_role(user)
     items = []
     if primary is None:
-        items.append({"key": "home", "label": _("Home"), "url": _url("home"), "icon": "home", "tab": True})
-    elif primary.role == Role.RESIDENT:
-        items.append({"key": "home", "label": _("My household"), "url": _url("home"), "icon": "home", "tab": True})
-        for key, label, name, icon in (("report", _("Snap and report"), "workorders:report", "pin"), ("mine", _("My reports"), "workorders:mine", "sheet")):
-            url = _url(name)
-            if url is not None:
-                items.append({"key": key, "label": label, "url": url, "icon": icon, "tab": True})
+        items.append({"key": "home", "label": _("Home"), "url": _url("home"), "icon": "home", "tab": True, "priority": 0})
     else:
-        for key, label, name, icon, perm, tab in STAFF_ITEMS:
-            if not _allowed(user, perm):
+        audience = "resident" if primary.role == Role.RESIDENT else "staff"
+        home = _("My household") if audience == "resident" else _("Home")
+        items.append({"key": "home", "label": home, "url": _url("home"), "icon": "home", "tab": True, "priority": 0})
+        for entry in hooks.nav_entries(audience):
+            if audience == "staff" and not _allowed(user, entry.perm):
                 continue
-            url = _url(name)
+            url = _url(entry.url_name)
             if url is None:
                 continue
-            items.append({"key": key, "label": label, "url": url, "icon": icon, "tab": tab})
+            items.append({"key": entry.key, "label": entry.label, "url": url, "icon": entry.icon, "tab": entry.tab, "priority": entry.top})
     _mark_top(items)
     path = request.path
     for item in items:
@@ -178,9 +156,7 @@ def navigation(request):
 
 
 def _unread(user) -> int:
-    """The bell's count of unread notifications (one indexed count per page)."""
-    try:
-        from workorders.notify import unread_count
-    except ImportError:
-        return 0
-    return unread_count(user)
+    """The bell's count of unread notifications (one indexed count per page), from the app that
+    registered the bell."""
+    count = hooks.unread_counter()
+    return count(user) if count is not None else 0

@@ -27,11 +27,11 @@ from ninja.errors import ValidationError
 
 from accounts.access import get_scoped, roles
 from accounts.models import Role, User
-from api.api import errors
-from api.schemas import RegionRef, region_ref
 from linli.db import prefix_q
 from linli.errors import Conflict, DomainError, NotFound
+from linli.schemas import errors
 from regions.models import Region
+from regions.schemas import RegionRef, region_ref
 
 from . import access, notify, services
 from .models import (

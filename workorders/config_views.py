@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import assignments, in_scope
 from linli.errors import DomainError, Forbidden
+from linli.pages import page, raise_access
 from regions.models import Region
-from web.decorators import page, raise_access
 
 from . import config
 from .forms_config import AttributeForm, CategoryForm, NewCategoryForm, RoutingForm, SlaForm

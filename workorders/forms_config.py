@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.access import assignments
 from accounts.models import Role
+from linli.pages import ServiceForm
 from regions.models import Level, Region
-from registry.forms import ServiceForm
 
 from .models import Category, Datatype, HandlerLevel, Stage
 from .sla import _minutes_per_working_day

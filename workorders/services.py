@@ -15,8 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import kept
-from accounts.access import in_scope
+from accounts.access import holders, holders_query, in_scope
 from accounts.models import Role, User
 from linli.db import insert_row
 from linli.errors import Conflict, DomainError, Forbidden
@@ -144,20 +143,20 @@ def _check_files(files):
 
 
 def _users_with(roles, region_path: str, exact: bool = True, department: str = ""):
-    return kept.holders_query(roles, region_path, exact=exact, department=department)
+    return holders_query(roles, region_path, exact=exact, department=department)
 
 
 def dispatchers_of(order: WorkOrder) -> list[User]:
     """The people at the desk that holds the order (its handler unit), kept per process
-    (accounts/kept.py): they are notified of every new order."""
+    (accounts/access.py): they are notified of every new order."""
     if order.department:
-        return kept.holders([Role.DEPARTMENT_HANDLER], order.handler_region_path, exact=False, department=order.department)
-    return kept.holders(access.DISPATCH_ROLES, order.handler_region_path)
+        return holders([Role.DEPARTMENT_HANDLER], order.handler_region_path, exact=False, department=order.department)
+    return holders(access.DISPATCH_ROLES, order.handler_region_path)
 
 
 def grid_workers_of(region_path: str) -> list[User]:
     grid_path = region_path[: Region.steplen * Level.GRID]
-    return kept.holders([Role.GRID_WORKER], grid_path)
+    return holders([Role.GRID_WORKER], grid_path)
 
 
 def _handlers(order: WorkOrder):

@@ -27,9 +27,9 @@ from accounts.access import assignments, get_scoped, scope_paths
 from accounts.models import Role, RoleAssignment, User
 from linli.db import prefix_q
 from linli.errors import Conflict, DomainError, NotFound
+from linli.pages import page, raise_access
 from mediation.models import TIMELINE_LABELS as MEDIATION_STEPS
 from regions.models import Level, Region
-from web.decorators import page, raise_access
 
 from . import access, nearby, notify, services, uploads
 from .forms import (

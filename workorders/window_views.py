@@ -17,11 +17,10 @@ from django.views.decorators.http import require_POST
 from accounts.access import assignments, scope_paths
 from accounts.models import Role, User
 from linli.errors import DomainError, NotFound
+from linli.pages import ServiceForm, page, raise_access
 from regions.models import Level, Region
 from registry import access as registry_access
 from registry import search as registry_search
-from registry.forms import ServiceForm
-from web.decorators import page, raise_access
 
 from . import access, window
 from .models import ENDED_STATUSES, Datatype, Kind, Source, Status

@@ -90,7 +90,7 @@ def test_bearer_changes_are_audited_under_the_tokens_user(world, bearer):
     assert entry.actor_id == world.grid1_user.pk and "address" in entry.changes_dict
 
 
-# The token, its user and their roles are kept per process (accounts/kept.py): every change must
+# The token, its user and their roles are kept per process (accounts/access.py): every change must
 # still count from the next call on.
 
 
@@ -115,7 +115,7 @@ def test_a_role_given_or_taken_counts_from_the_next_call_on(world, bearer):
 
 
 def test_a_token_revoked_by_another_process_is_refused_once_the_shared_version_moves(world, bearer):
-    from accounts import kept
+    from accounts import access as kept  # the kept tokens
 
     api = bearer(world.grid1_user)
     assert api.get("/api/auth/me").status_code == 200

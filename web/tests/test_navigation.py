@@ -15,7 +15,7 @@ from web.templatetags.linli_icons import ICONS, UNKNOWN, icon
 
 pytestmark = pytest.mark.django_db
 
-PERMS = sorted({perm for *_rest, perm, _tab in context.STAFF_ITEMS if perm and perm not in context._ROLE_CHECKS})
+PERMS = sorted({e.perm for e in context.staff_items() if e.perm and e.perm not in context._ROLE_CHECKS})
 WHO = ["admin", "street1", "community1", "grid1_user", "dept1", "resident1"]
 
 
