@@ -7,7 +7,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 @pytest.fixture
 def world(db):
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     return build_world()
 

@@ -6,7 +6,7 @@ another household of the worker's grid, fresh keys each run) through the whole D
 the same request (every item answers "duplicate"). Target (issue 4): a 200-item queue < 3 s.
 
 PostgreSQL (127.0.0.1:5432, user postgres, or `BENCH_PG`) in a database of its own,
-linli_fw_sync, dropped and built afresh: the test world (linli/testing.py) plus N households in
+linli_fw_sync, dropped and built afresh: the test world (registry/testing.py) plus N households in
 grid1. Never the demo or test databases.
 """
 
@@ -52,8 +52,8 @@ def setup_db():
 
 def build(n_households: int):
     from fieldwork import dues
-    from linli.testing import add_person, build_world
     from registry import services as reg
+    from registry.testing import add_person, build_world
 
     w = build_world()
     b = reg.create_building(None, grid=w.grid1, estate="压测小区", number="9", floors=30, units=4)

@@ -96,8 +96,8 @@ def _seed(state: Path, db: str) -> None:
     from django.db import transaction
 
     from accounts.models import Role, User
-    from linli.testing import make_user
     from registry.demo import build_tree
+    from registry.testing import make_user
 
     call_command("migrate", verbosity=0)
     if User.objects.filter(username="perf_street").exists():

@@ -268,7 +268,7 @@ class _Builder:
         self.counts["ratings"] = len(rows)
 
 
-def build(*, seed: int = 20240101) -> Summary:
+def build(*, seed: int = 20240101, **_options) -> Summary:
     """Make the demo field work once (see the module docstring); returns what it made."""
     from . import compliance, dues
 

@@ -357,6 +357,7 @@ class GridProfile(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     AAD_PHONE = b"fieldwork.gridprofile.phone"
+    ENCRYPTED_FIELDS = {"phone_enc": AAD_PHONE}
 
     def __str__(self):
         return f"notice of {self.grid_id}"

@@ -134,3 +134,9 @@ def build_demo_cases() -> int:
                 Rating.objects.create(order=order, score=score, comment="", by=order.reporter, at=order.closed_at)
     kpis.refresh_all()
     return made
+
+
+def build(**_options) -> str | None:
+    """The demo mediation cases (linli's seed_demo command calls every app's build)."""
+    cases = build_demo_cases()
+    return f"Demo mediation cases: {cases}." if cases else None

@@ -116,6 +116,7 @@ class PartyRole(models.TextChoices):
 
 class Party(models.Model):
     AAD_PHONE = b"mediation.party.phone"
+    ENCRYPTED_FIELDS = {"phone_enc": AAD_PHONE}
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
     name = models.CharField(_("name"), max_length=50)

@@ -711,3 +711,21 @@ def build_demo(*, residents: int = 10_000, seed: int = 20240101, progress=None) 
         totals["regions"] = Region.objects.filter(path__startswith=tree["city"].path).count()
         accounts = ensure_accounts()
     return Summary(True, time.perf_counter() - started, totals, accounts)
+
+
+def build(*, residents: int = 10_000, seed: int = 20240101, progress=None, **_options) -> str:
+    """The demo city's people and accounts (linli's seed_demo command calls every app's build)."""
+    summary = build_demo(residents=residents, seed=seed, progress=progress)
+    lines = []
+    if summary.created:
+        c = summary.counts
+        lines.append(
+            f"Demo city built in {summary.seconds:.1f} s: {c['regions']} places, {c['buildings']} buildings, "
+            f"{c['houses']} houses, {c['households']} households, {c['residents']} residents, "
+            f"{c['tags']} care tags, {c['organizations']} organisations."
+        )
+    else:
+        lines.append(f"Demo city already there ({summary.seconds:.2f} s).")
+    if summary.accounts:
+        lines.append(f"Demo accounts created: {', '.join(summary.accounts)} (password {PASSWORD}).")
+    return "\n".join(lines)

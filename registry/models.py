@@ -199,6 +199,8 @@ class Resident(Scoped):
 
     AAD_ID = b"registry.resident.id_number"
     AAD_PHONE = b"registry.resident.phone"
+    # Encrypted columns and their associated data (rotate_data_key re-encrypts them).
+    ENCRYPTED_FIELDS = {"id_number_enc": AAD_ID, "phone_enc": AAD_PHONE}
 
     def set_id_number(self, number: str):
         self.id_number_enc = pii.encrypt(number, self.AAD_ID)
@@ -343,6 +345,7 @@ class Organization(Scoped):
     archived_at = models.DateTimeField(null=True, blank=True)
 
     AAD_PHONE = b"registry.organization.contact_phone"
+    ENCRYPTED_FIELDS = {"contact_phone_enc": AAD_PHONE}
 
     class Meta:
         indexes = [scope_index("organization_scope_idx", "id")]

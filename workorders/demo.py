@@ -510,3 +510,8 @@ def demo_orders_summary(result: dict) -> str:
     return (f"Demo work orders made in {result['seconds']:.1f} s: {c['orders']} orders, {c.get('closed', 0)} closed, "
             f"{c.get('settled_on_spot', 0)} settled on the spot, {c.get('window', 0)} one-window applications, "
             f"{c.get('supervised', 0)} overdue (督办).")
+
+
+def build(*, seed: int = 20240101, **_options) -> str:
+    """The demo work orders (linli's seed_demo command calls every app's build)."""
+    return demo_orders_summary(build_demo_orders(seed=seed))

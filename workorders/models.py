@@ -215,6 +215,7 @@ class WorkOrder(models.Model):
     `handler_region` is the unit whose desk holds it now (escalation moves it up the tree)."""
 
     AAD_PHONE = b"workorder.reporter_phone"
+    ENCRYPTED_FIELDS = {"reporter_phone_enc": AAD_PHONE}
 
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # The single-column indexes of category, reporter and assignee would repeat the first column

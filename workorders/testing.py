@@ -1,7 +1,7 @@
 """Test helpers: a few categories with SLA and routing rules, and a department handler."""
 
 from accounts.models import Role
-from linli.testing import make_user
+from accounts.testing import make_user
 
 from .models import Category, CategoryAttribute, Datatype, HandlerLevel, Kind, RoutingRule, SlaRule, Stage
 

@@ -182,7 +182,7 @@ def test_a_list_page_costs_the_same_queries_however_many_rows(world, bearer):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from linli.testing import add_person
+    from registry.testing import add_person
 
     api = bearer(world.community1)
     api.get("/api/auth/me")  # the token's first use records last_used_at

@@ -65,7 +65,7 @@ def test_a_grid_worker_sees_only_their_grid(data, login):
 
 def test_community2_staff_cannot_open_community1(data, login):
     from accounts.models import Role
-    from linli.testing import make_user
+    from registry.testing import make_user
 
     other = make_user("community2", Role.COMMUNITY_WORKER, data.community2)
     client = login(other)

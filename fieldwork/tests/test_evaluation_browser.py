@@ -21,7 +21,7 @@ def shot(pg, name, full_page=True):
 def _world_with_notice():
     from accounts.models import Role
     from fieldwork import evaluations as ev
-    from linli.testing import add_person, build_world, make_user
+    from registry.testing import add_person, build_world, make_user
 
     w = build_world()
     ev.update_notice(
@@ -110,7 +110,7 @@ def test_staff_see_the_results_and_the_notice_editor(page):
 
 def test_the_grid_worker_writes_the_notice_on_a_phone(phone):
     from fieldwork.models import GridProfile
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     w = build_world()
     browser_login(phone, "grid1")
@@ -131,7 +131,7 @@ def test_the_grid_worker_writes_the_notice_on_a_phone(phone):
 
 
 def test_an_administrator_sets_the_rating_window(page):
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     build_world()
     browser_login(page, "admin")

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import Role
 from fieldwork import evaluations as ev
 from fieldwork.models import EvaluationRound, WorkerRating
-from linli.testing import make_user
+from registry.testing import make_user
 
 TODAY = dt.date(2026, 11, 21)
 

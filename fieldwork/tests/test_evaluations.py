@@ -11,8 +11,8 @@ from accounts.models import Role
 from fieldwork import evaluations as ev
 from fieldwork.models import EvaluationRound, WorkerRating
 from linli.errors import Conflict, DomainError, Forbidden
-from linli.testing import add_person, make_user
 from registry import services as reg
+from registry.testing import add_person, make_user
 
 TODAY = dt.date(2026, 11, 21)
 

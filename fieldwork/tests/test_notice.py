@@ -14,7 +14,7 @@ from accounts.models import Role
 from fieldwork import evaluations as ev
 from fieldwork.models import GridProfile
 from linli.errors import DomainError, Forbidden
-from linli.testing import add_person, make_user
+from registry.testing import add_person, make_user
 
 PHONE = "13912345678"
 

@@ -23,7 +23,7 @@ def shot(pg, name):
 
 def _world():
     from fieldwork import dues
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     w = build_world()
     dues.forget()

@@ -56,7 +56,7 @@ def _yesterday(w):
 
 def test_a_grid_worker_walks_a_patrol_on_the_phone_and_sees_the_route(browser, live_server):
     from fieldwork.models import Patrol, PatrolStatus
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     w = build_world()
     _yesterday(w)
@@ -102,7 +102,7 @@ def test_a_grid_worker_walks_a_patrol_on_the_phone_and_sees_the_route(browser, l
 
 def test_the_route_and_the_daily_table_on_a_desktop(page, live_server):
     from fieldwork.models import Patrol
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     w = build_world()
     _yesterday(w)
@@ -123,7 +123,7 @@ def test_the_route_and_the_daily_table_on_a_desktop(page, live_server):
 
 def test_the_patrol_page_on_a_desktop_while_on_patrol(page, live_server):
     from fieldwork import patrols
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     w = build_world()
     _yesterday(w)
@@ -143,7 +143,7 @@ def test_the_patrol_page_on_a_desktop_while_on_patrol(page, live_server):
 
 def test_a_patrol_walked_with_no_signal_reaches_the_server_once_when_the_signal_returns(browser, live_server):
     from fieldwork.models import Patrol, PatrolPoint, PatrolStatus
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     w = build_world()
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)

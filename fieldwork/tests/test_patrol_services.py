@@ -277,7 +277,7 @@ def test_the_citys_own_boundary_is_the_box_when_it_has_one(world):
 
 def test_the_daily_table_pages_day_by_day_across_the_workers(world):
     from accounts.models import Role
-    from linli.testing import make_user
+    from registry.testing import make_user
 
     make_user("grid3", Role.GRID_WORKER, world.grid3)
     today = timezone.localdate()

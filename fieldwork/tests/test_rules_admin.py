@@ -10,9 +10,9 @@ from accounts.models import Role
 from fieldwork import dues, rules_admin
 from fieldwork.models import DueItem, PatrolRule, VisitRule
 from linli.errors import DomainError, Forbidden
-from linli.testing import make_user
 from registry import services as reg
 from registry.models import CareTag
+from registry.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

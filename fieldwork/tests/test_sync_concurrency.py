@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from fieldwork import sync
 from fieldwork.models import SyncReceipt, Visit
-from linli.testing import build_world
+from registry.testing import build_world
 
 
 @pytest.mark.django_db(transaction=True)

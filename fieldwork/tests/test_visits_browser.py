@@ -17,8 +17,8 @@ SHOTS = Path(os.environ.get("LINLI_SHOTS", "/tmp/fw/shots"))
 
 def _city():
     from fieldwork import dues
-    from linli.testing import build_world
     from registry import services as reg
+    from registry.testing import build_world
     from workorders import services as wo
     from workorders.models import Category, WorkOrder
     from workorders.seed import seed_categories

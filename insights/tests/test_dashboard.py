@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import Role
 from insights import rollups
 from insights.models import RankingRule, Rollup
-from linli.testing import make_user
+from registry.testing import make_user
 
 from .helpers import backdate, closed, reported
 

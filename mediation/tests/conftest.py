@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from accounts.models import Role
-from linli.testing import make_user
+from registry.testing import make_user
 from workorders.models import Category, Kind
 
 

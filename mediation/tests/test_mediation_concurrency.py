@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from accounts.models import Role
 from linli.errors import Conflict
-from linli.testing import build_world, make_user
 from mediation import services
 from mediation.models import FollowUp, Term
+from registry.testing import build_world, make_user
 from workorders.models import Category, Kind, Status
 
 

@@ -161,7 +161,7 @@ def test_it_refuses_a_second_agreement(med):
 
 def test_a_co_mediator_who_is_not_the_assignee_records_the_agreement(med):
     from accounts.models import Role
-    from linli.testing import make_user
+    from registry.testing import make_user
 
     helper = make_user("grid1b", Role.GRID_WORKER, med.grid1)
     case = med.take_in()

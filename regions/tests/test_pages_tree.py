@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 
 from regions.models import Level, Region
-from registry.models import Resident
 
 
 def node_url(region):
@@ -128,19 +127,6 @@ def test_community_worker_may_not_change_the_tree(world, login):
     assert client.get(reverse("regions:move", args=[world.grid1.pk])).status_code == 403
 
 
-@pytest.mark.django_db
-def test_move_a_grid_to_another_community(world, login):
-    client = login(world.street1)
-    page = client.get(reverse("regions:move", args=[world.grid2.pk])).content.decode()
-    assert f'value="{world.community2.pk}"' in page
-    assert f'value="{world.community.pk}"' not in page  # its own community is not offered
-    assert "第二网格目前属于钮家巷社区。" in page
-    r = client.post(reverse("regions:move", args=[world.grid2.pk]), {"community": world.community2.pk})
-    assert r.status_code == 302
-    grid = Region.objects.get(pk=world.grid2.pk)
-    assert grid.path.startswith(world.community2.path) and grid.code.startswith(world.community2.code)
-    tenant = Resident.objects.get(pk=world.g2.residents[2].pk)
-    assert tenant.region_path == grid.path
 
 
 @pytest.mark.django_db

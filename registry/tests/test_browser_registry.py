@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_grid_worker_drills_down_from_buildings_to_a_resident_on_a_phone(phone):
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     w = build_world()
     browser_login(phone, "grid1")
@@ -31,7 +31,7 @@ def test_grid_worker_drills_down_from_buildings_to_a_resident_on_a_phone(phone):
 
 
 def test_live_search_updates_the_list_while_typing(page):
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     build_world()
     browser_login(page, "grid1")
@@ -45,7 +45,7 @@ def test_live_search_updates_the_list_while_typing(page):
 
 def test_reveal_shows_the_full_id_number_and_logs_the_access(page):
     from accounts.models import PersonalDataAccess
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     w = build_world()
     r = w.g1.residents[0]
@@ -79,8 +79,8 @@ def _sheet(path):
 
 
 def test_import_takes_the_valid_rows_and_shows_the_refused_one(page, settings, tmp_path):
-    from linli.testing import build_world
     from registry.models import Resident
+    from registry.testing import build_world
 
     settings.MEDIA_ROOT = tmp_path / "media"
     w = build_world()

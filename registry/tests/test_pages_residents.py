@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from linli.testing import add_person
 from registry.models import Resident
+from registry.testing import add_person
 
 LIST = "registry:resident_list"
 

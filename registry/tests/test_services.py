@@ -83,7 +83,7 @@ def test_letters_search_initials_or_pinyin_and_initials_with_a_vowel_still_work(
     assert [r.name for r in search_residents(u, "zhangs").rows] == ["张三"]
     assert [r.name for r in search_residents(u, "zm").rows] == ["赵敏"]
     hh = world.g1.households[1]
-    from linli.testing import add_person
+    from registry.testing import add_person
 
     add_person(hh, "欧阳修", dt.date(1960, 1, 1), "M", 300, relation="other")
     assert [r.name for r in search_residents(u, "oyx").rows] == ["欧阳修"]

@@ -6,7 +6,7 @@ from conftest import browser_login
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_grid_worker_signs_in_on_a_phone(phone):
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     build_world()
     phone.goto(phone.base_url + "/accounts/login/")
@@ -32,7 +32,7 @@ def test_grid_worker_signs_in_on_a_phone(phone):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_admin_drills_down_the_tree_from_the_city_to_a_grid(page):
-    from linli.testing import build_world
+    from registry.testing import build_world
 
     build_world()
     browser_login(page, "admin")

@@ -29,7 +29,7 @@ def _photo(color, label):
 
 
 def _city():
-    from linli.testing import build_world
+    from registry.testing import build_world
     from workorders import services as wo
     from workorders.models import WorkOrder
     from workorders.testing import make_categories

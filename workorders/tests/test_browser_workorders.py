@@ -17,7 +17,7 @@ def _photo(tmp_path, name="photo.jpg"):
 
 
 def _world():
-    from linli.testing import build_world
+    from registry.testing import build_world
     from workorders.testing import make_categories
 
     w = build_world()

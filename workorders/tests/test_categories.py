@@ -227,8 +227,8 @@ def test_routing_rules_are_per_place_and_the_deepest_wins(world):
 
 def test_a_district_administrator_routes_only_inside_the_district(world):
     from accounts.models import Role
-    from linli.testing import make_user
     from regions import services as rs
+    from registry.testing import make_user
 
     seed_categories()
     other = rs.create_region(None, parent=world.city, code="320505000000", name="虎丘区")

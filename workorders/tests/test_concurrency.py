@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from linli.errors import Conflict
-from linli.testing import build_world
+from registry.testing import build_world
 from workorders import services as wo
 from workorders.models import Source, Status, Transition
 from workorders.testing import make_categories

@@ -195,7 +195,7 @@ def test_a_dispatched_handler_gets_the_bell_an_email_and_a_text_message(world, c
 
 def test_a_desk_worker_given_or_losing_the_role_is_notified_from_the_next_report_on(world, cats):
     from accounts.models import Role, RoleAssignment
-    from linli.testing import make_user
+    from registry.testing import make_user
 
     _report(world, cats)  # the desk's holders are now kept in this process
     newcomer = make_user("community9", Role.COMMUNITY_WORKER, world.community)

@@ -70,7 +70,7 @@ def test_an_order_outside_the_area_is_a_404_for_page_files_and_actions(world, ca
 
 def _stranger(world):
     from accounts.models import Role
-    from linli.testing import make_user
+    from registry.testing import make_user
 
     return make_user("other_community", Role.COMMUNITY_WORKER, world.community2)
 

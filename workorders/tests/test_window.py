@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from linli.errors import Conflict, DomainError, Forbidden, NotFound
-from linli.testing import make_user
+from registry.testing import make_user
 from workorders import access, window
 from workorders.models import Category, Kind, Source, Stage, Status, Transition
 from workorders.seed import seed_categories

@@ -2,9 +2,11 @@
 
 Rotation: add the new key to LINLI_DATA_KEYS (keeping the old one), point LINLI_DATA_KEY_ID at
 it, run this command, then drop the old key. Rows already under the current key are skipped, so
-an interrupted run can simply be run again.
+an interrupted run can simply be run again. Every model that keeps encrypted columns names them
+with their associated data in `ENCRYPTED_FIELDS` ({column: aad}); all of them are rotated.
 """
 
+from django.apps import apps
 from django.core.management import BaseCommand
 from django.db import transaction
 
@@ -12,11 +14,10 @@ from linli import pii
 
 
 def _targets():
-    from registry.models import Organization, Resident
-
     return [
-        (Resident, [("id_number_enc", Resident.AAD_ID), ("phone_enc", Resident.AAD_PHONE)]),
-        (Organization, [("contact_phone_enc", Organization.AAD_PHONE)]),
+        (model, sorted(model.ENCRYPTED_FIELDS.items()))
+        for model in apps.get_models()
+        if getattr(model, "ENCRYPTED_FIELDS", None)
     ]
 
 

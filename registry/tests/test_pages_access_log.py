@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import PersonalDataAccess, Role
-from linli.testing import make_user
 from registry import services as reg
+from registry.testing import make_user
 
 
 @pytest.fixture

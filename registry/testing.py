@@ -7,18 +7,12 @@ has a building, houses, households and residents, so scope tests have rows on ev
 import datetime as dt
 from types import SimpleNamespace
 
-from accounts.models import Role, RoleAssignment, User
+from accounts.models import Role
+from accounts.testing import PASSWORD, make_user  # noqa: F401 (tests take both from here)
 from regions import services as rs
-from registry import idnumber
-from registry import services as reg
 
-PASSWORD = "linli-demo"
-
-
-def make_user(username, role, region, department="", **extra) -> User:
-    user = User.objects.create_user(username=username, password=PASSWORD, display_name=extra.pop("display_name", username), **extra)
-    RoleAssignment.objects.create(user=user, role=role, region=region, region_path=region.path, department=department)
-    return user
+from . import idnumber
+from . import services as reg
 
 
 def add_person(household, name, birth, gender, seq, relation="head", phone="", **data):
