@@ -93,7 +93,7 @@ def _forget_rule_caches():
     """Per-process caches must not carry rows of a rolled-back test into the next one."""
     from accounts import access
     from fieldwork import dues
-    from regions import tree
+    from regions.access import tree
 
     tree.forget()
     access.reset_kept()

@@ -35,8 +35,8 @@ from huey.contrib.djhuey import db_periodic_task
 from accounts.models import Role, RoleAssignment, User
 from linli.db import prefix_q
 from linli.errors import DomainError, Forbidden, NotFound
-from regions.geo import haversine_m
 from regions.models import Level, Region
+from regions.services.geo import haversine_m
 
 from . import access
 from .models import Patrol, PatrolPoint, PatrolRule, PatrolStatus

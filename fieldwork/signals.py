@@ -1,8 +1,8 @@
-"""Keeps due lists in step with the registry (registry.signals.households_changed)."""
+"""Keeps due lists in step with the registry (registry.hooks.households_changed)."""
 
 from django.dispatch import receiver
 
-from registry.signals import households_changed
+from registry.hooks import households_changed
 
 # More households than this at once (a bulk import) are rebuilt by area in the background.
 INLINE_LIMIT = 50

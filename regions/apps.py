@@ -11,7 +11,7 @@ class RegionsConfig(AppConfig):
 
         from linli import hooks
 
-        from . import tree  # noqa: F401  (its signal handlers keep the per-process tree current)
+        from .access import tree  # noqa: F401  (its signal handlers keep the per-process tree current)
         from .models import Region
 
         auditlog.register(Region, exclude_fields=["path", "depth", "numchild", "boundary"])

@@ -19,9 +19,10 @@ from django.views.decorators.http import require_POST
 from accounts.access import in_scope
 from linli.errors import DomainError, Forbidden, NotFound
 
-from . import access, geo, hooks, services
+from . import access, hooks, services
 from .forms import BoundaryForm, ChildForm, CommunityChoiceForm, LocateForm, RenameForm, community_choices
 from .models import Level, Region
+from .services import geo
 
 
 def _require_staff(user):

@@ -1409,7 +1409,7 @@ def run_import(job_id: int) -> ImportJob:
             gc.enable()
     job.refresh_from_db()
     if job.status == ImportStatus.DONE and (job.created_count or job.updated_count):
-        from .signals import area_changed
+        from .hooks import area_changed
 
         area_changed(job.region_path)
     if outcome is not None:

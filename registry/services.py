@@ -19,6 +19,7 @@ from regions.models import Level, Region
 
 from . import idnumber
 from . import validators as v
+from .hooks import household_changed
 from .models import (
     Building,
     CareTag,
@@ -34,7 +35,6 @@ from .models import (
     ResidentTag,
 )
 from .pinyin import name_pinyin
-from .signals import household_changed
 
 
 def _require(actor, perm: str, path: str | None = None):

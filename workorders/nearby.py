@@ -9,8 +9,8 @@ import math
 
 from django.utils import timezone
 
-from regions.geo import EARTH_RADIUS_M as EARTH_M
-from regions.geo import haversine_m as haversine
+from regions.services.geo import EARTH_RADIUS_M as EARTH_M
+from regions.services.geo import haversine_m as haversine
 
 from .models import OPEN_STATUSES, WorkOrder
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.errors import DomainError
 from regions import services as region_services
-from regions import tree
+from regions.access import tree
 from regions.models import Level, Region
 
 from . import rulecache

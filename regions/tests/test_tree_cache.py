@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from regions import services as rs
-from regions import tree
+from regions.access import tree
 from regions.models import Region
 
 pytestmark = pytest.mark.django_db

@@ -44,7 +44,7 @@ def test_it_builds_the_tree_and_exactly_the_residents_asked_for(city):
 
 
 def test_official_codes_name_streets_towns_and_villages():
-    from regions.codes import validate_code
+    from regions.services.codes import validate_code
 
     for dcode, _, streets in demo.TREE:
         validate_code(Level.DISTRICT, dcode, demo.CITY[0])

@@ -59,7 +59,7 @@ def test_the_frame_reads_the_roles_once_and_no_django_permissions(world, who):
 
 def test_the_scope_helpers_and_the_frame_share_the_role_query(world):
     from accounts.access import assignments
-    from regions import tree
+    from regions.access import tree
 
     tree.places.get()  # the process's tree, loaded once (not per request)
     user = _fresh(world.community1)

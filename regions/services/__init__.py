@@ -15,9 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import in_scope, roles_changed
 from linli.errors import DomainError, Forbidden
 
-from . import geo, tree
+from ..access import tree
+from ..models import Level, Region
+from . import geo
 from .codes import validate_code
-from .models import Level, Region
 
 
 def _require_manage(actor, region: Region | None):
@@ -171,5 +172,5 @@ def merge_communities(actor, source: Region, target: Region, *, on: dt.date | No
 
 def point_to_grid(lng: float, lat: float) -> Region | None:
     """The active grid whose boundary contains the point, or None (from the per-process tree,
-    regions/tree.py; the grid comes without its boundary)."""
+    regions/access/tree.py; the grid comes without its boundary)."""
     return tree.grid_at(float(lng), float(lat))

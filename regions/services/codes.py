@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.errors import DomainError
 
-from .models import Level
+from ..models import Level
 
 
 def _bad(message, **params):

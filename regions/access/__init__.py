@@ -4,8 +4,9 @@ role rows with the places (from the per-process tree, tree.py)."""
 from accounts.access import ROW_FIELDS, assignments, get_scoped, raw_roles, scope_paths, scoped
 from accounts.models import Role, RoleAssignment
 
-from . import geo, tree
-from .models import Level, Region
+from ..models import Level, Region
+from ..services import geo
+from . import tree
 
 
 def assignment_rows(user) -> list[RoleAssignment]:

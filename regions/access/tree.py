@@ -12,12 +12,10 @@ and reading `.boundary` loads it from the database.
 
 import copy
 
-from django.db.models.signals import post_delete, post_save
-
 from linli.snapshot import Snapshot
 
-from . import geo
-from .models import Level, Region
+from ..models import Level, Region
+from ..services import geo
 
 # A point is looked up in the cells of a coarse index (0.01° ≈ 1 km) instead of every grid.
 CELL = 0.01
@@ -48,7 +46,7 @@ def _load() -> dict:
     return {"units": units, "shapes": shapes, "index": index}
 
 
-places = Snapshot("regions-tree", _load)
+places = Snapshot("regions-tree", _load).watch(Region)
 
 
 def grid_at(lng: float, lat: float) -> Region | None:
@@ -80,6 +78,3 @@ def changed(**_kwargs) -> None:
     bulk)."""
     places.changed()
 
-
-post_save.connect(changed, sender=Region, dispatch_uid="regions.tree.save")
-post_delete.connect(changed, sender=Region, dispatch_uid="regions.tree.delete")
