@@ -26,6 +26,9 @@ from linli.snapshot import Snapshot
 
 from .models import ApiToken, Role, RoleAssignment, User
 
+# Staff who answer for an area of the tree (a department handler's work is their department's).
+AREA_ROLES = {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Role.COMMUNITY_WORKER, Role.GRID_WORKER}
+
 STAFF_ROLES = {
     Role.CITY_ADMIN,
     Role.DISTRICT_ADMIN,

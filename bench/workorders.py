@@ -110,10 +110,10 @@ def ensure_city(name: str, orders: int, args) -> dict:
 def _refresher():
     """insights' incremental refresh and its full rebuild (None until they exist)."""
     try:
-        from insights import rollups
+        from workorders import figures as rollups
     except ImportError:
         return None, None, None
-    return "insights.rollups.refresh", getattr(rollups, "refresh", None), getattr(rollups, "rebuild", None)
+    return "workorders.figures.refresh", getattr(rollups, "refresh", None), getattr(rollups, "rebuild", None)
 
 
 def _refresh_all() -> dict:
@@ -129,7 +129,7 @@ def _refresh_all() -> dict:
         return {"error": f"{type(e).__name__}: {e}"}
     from insights.models import Rollup
 
-    return {"call": "insights.rollups." + fn.__name__, "seconds": round(time.perf_counter() - t, 2),
+    return {"call": "workorders.figures." + fn.__name__, "seconds": round(time.perf_counter() - t, 2),
             "rows": Rollup.objects.count(), "returned": str(value)[:200]}
 
 

@@ -50,9 +50,9 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from accounts.models import Role, RoleAssignment
-from insights import periods
+from insights import services as periods
 from insights.models import Rollup, Watermark
-from insights.periods import ancestor_paths, period_end, period_start
+from insights.services import ancestor_paths, period_end, period_start
 from linli.db import prefix_q
 from regions.models import Region
 from workorders.models import Source, Status, WorkOrder

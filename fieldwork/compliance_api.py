@@ -10,7 +10,7 @@
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
-from insights.dashboard import area_paths, place_for, span
+from insights.access import area_paths, place_for, span
 from linli.errors import Forbidden
 from linli.schemas import errors
 from regions.schemas import RegionRef, region_ref

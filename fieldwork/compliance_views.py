@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
-from insights.dashboard import PERIOD_LABELS, Span, area_paths, min_orders, place_for, span
+from insights.access import PERIOD_LABELS, Span, area_paths, min_orders, place_for, span
 from insights.models import Rollup
 from linli.db import prefix_q
 from linli.pages import page

@@ -27,9 +27,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from insights import periods
+from insights import services as periods
 from insights.models import Period, Rollup
-from insights.periods import ancestor_paths, period_end, period_start, previous_start
+from insights.services import ancestor_paths, period_end, period_start, previous_start
 from linli.db import prefix_q
 from regions.models import Region
 from workorders.models import Rating, Status

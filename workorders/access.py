@@ -10,14 +10,13 @@ Anything else answers "not found".
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import assignments, departments
+from accounts.access import AREA_ROLES, assignments, departments
 from accounts.models import Role
 from linli.db import prefix_q
 from linli.errors import Forbidden, NotFound
 
 from .models import WorkOrder
 
-AREA_ROLES = {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Role.COMMUNITY_WORKER, Role.GRID_WORKER}
 DISPATCH_ROLES = {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Role.COMMUNITY_WORKER}
 
 

@@ -515,3 +515,11 @@ def demo_orders_summary(result: dict) -> str:
 def build(*, seed: int = 20240101, **_options) -> str:
     """The demo work orders (linli's seed_demo command calls every app's build)."""
     return demo_orders_summary(build_demo_orders(seed=seed))
+
+
+def finish(**_options) -> None:
+    """The dashboards' figures at once, once every app has made its demo orders (the minute job
+    keeps them current afterwards)."""
+    from .figures import refresh
+
+    refresh()

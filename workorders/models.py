@@ -489,3 +489,110 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.text
+
+
+# ---------------------------------------------------------------- figures (figures.py)
+
+
+class FactFields(models.Model):
+    """One work order as the rollups see it: its place (ancestors copied from its region path),
+    the days it counts on, and its 0/1 contributions."""
+
+    region_id = models.IntegerField()
+    city_id = models.IntegerField(null=True)
+    district_id = models.IntegerField(null=True)
+    street_id = models.IntegerField(null=True)
+    community_id = models.IntegerField(null=True)
+    grid_id = models.IntegerField(null=True)
+    kind = models.CharField(max_length=20)
+    # The local days it counts on: reported (unless voided or a duplicate), closed, deadline.
+    received_on = models.DateField(null=True)
+    closed_on = models.DateField(null=True)
+    due_on = models.DateField(null=True)
+    on_time = models.SmallIntegerField(default=0)
+    suspended = models.SmallIntegerField(default=0)
+    reworked = models.SmallIntegerField(default=0)
+    extended = models.SmallIntegerField(default=0)
+    in_grid = models.SmallIntegerField(default=0)
+    on_spot = models.SmallIntegerField(default=0)
+    rated = models.SmallIntegerField(default=0)
+    rating = models.SmallIntegerField(default=0)
+    # Seconds spent in each stage (closed orders not settled on the spot).
+    file_s = models.BigIntegerField(null=True)
+    dispatch_s = models.BigIntegerField(null=True)
+    handle_s = models.BigIntegerField(null=True)
+    verify_s = models.BigIntegerField(null=True)
+    # The deadline of an order still open (the overdue snapshot reads it).
+    is_open = models.SmallIntegerField(default=0)
+    open_deadline = models.DateTimeField(null=True)
+
+    class Meta:
+        abstract = True
+
+
+class OrderFact(FactFields):
+    """The fact row of one order, kept in step with WorkOrder by figures.refresh() (nothing
+    else writes it)."""
+
+    order_id = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["is_open", "open_deadline"], name="orderfact_open_idx")]
+
+    def __str__(self):
+        return f"fact {self.order_id}"
+
+
+class FactStage(FactFields):
+    """Work table of figures.refresh(): fresh facts of the orders changed since the watermark."""
+
+    order_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self):
+        return f"staged fact {self.order_id}"
+
+
+class FactDelta(FactFields):
+    """Work table of figures.refresh(): +1 rows (new facts) and -1 rows (the facts they replace)."""
+
+    order_id = models.BigIntegerField()
+    sign = models.SmallIntegerField()
+
+    def __str__(self):
+        return f"{self.sign:+d} fact {self.order_id}"
+
+
+class CellDelta(models.Model):
+    """Work table of figures.refresh(): the change of every indicator in one cell."""
+
+    level = models.PositiveSmallIntegerField()
+    region_id = models.IntegerField()
+    period = models.CharField(max_length=10)
+    period_start = models.DateField()
+    received = models.BigIntegerField(db_default=0)
+    received_incident = models.BigIntegerField(db_default=0)
+    received_demand = models.BigIntegerField(db_default=0)
+    received_service = models.BigIntegerField(db_default=0)
+    received_mediation = models.BigIntegerField(db_default=0)
+    received_supervision = models.BigIntegerField(db_default=0)
+    closed = models.BigIntegerField(db_default=0)
+    reworked = models.BigIntegerField(db_default=0)
+    extended = models.BigIntegerField(db_default=0)
+    in_grid = models.BigIntegerField(db_default=0)
+    on_spot = models.BigIntegerField(db_default=0)
+    rated = models.BigIntegerField(db_default=0)
+    rating_sum = models.BigIntegerField(db_default=0)
+    file_sum = models.BigIntegerField(db_default=0)
+    file_n = models.BigIntegerField(db_default=0)
+    dispatch_sum = models.BigIntegerField(db_default=0)
+    dispatch_n = models.BigIntegerField(db_default=0)
+    handle_sum = models.BigIntegerField(db_default=0)
+    handle_n = models.BigIntegerField(db_default=0)
+    verify_sum = models.BigIntegerField(db_default=0)
+    verify_n = models.BigIntegerField(db_default=0)
+    due = models.BigIntegerField(db_default=0)
+    suspended = models.BigIntegerField(db_default=0)
+    on_time = models.BigIntegerField(db_default=0)
+
+    def __str__(self):
+        return f"{self.region_id} {self.period} {self.period_start}"

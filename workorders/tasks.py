@@ -1,7 +1,7 @@
 """Background jobs of the work-order engine (huey). Under tests huey runs them immediately."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 
 @db_task()
@@ -18,3 +18,12 @@ def check_deadlines_every_minute():
     from .services import check_deadlines
 
     return check_deadlines()
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("insights-refresh")
+def refresh_rollups_every_minute():
+    """Carry the orders changed in the last minute into the figures' cells."""
+    from .figures import refresh
+
+    return refresh()

@@ -3,13 +3,13 @@ import datetime as dt
 import pytest
 from django.db import connection
 
-from insights import rollups
-from insights.kpis import kpis
-from insights.models import OrderFact, Rollup, Watermark
+from insights.models import Rollup, Watermark
+from workorders import figures as rollups
 from workorders import services as wo
-from workorders.models import WorkOrder
+from workorders.figures import kpis
+from workorders.models import OrderFact, WorkOrder
 
-from .helpers import at, backdate, closed, reported
+from .figures_helpers import at, backdate, closed, reported
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from conftest import browser_login
-from insights import rollups
 from regions import services as rs
 from regions.models import Region
+from workorders import figures as rollups
 from workorders.models import Source, Status, WorkOrder
 
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from insights.rollups import rebuild
+from workorders.figures import rebuild
 
 
 class Command(BaseCommand):

@@ -6,11 +6,11 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
-from insights import rollups
 from insights.models import RankingRule, Rollup
 from registry.testing import make_user
+from workorders import figures as rollups
 
-from .helpers import backdate, closed, reported
+from .figures_helpers import backdate, closed, reported
 
 
 def url(region=None, **q):

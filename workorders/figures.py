@@ -49,13 +49,19 @@ import re
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
 
-from regions.models import Region
-from workorders.models import ENDED_STATUSES, OPEN_STATUSES, Kind
+from insights.access import BoardSpec, register
+from insights.models import Rollup, Watermark
+from linli import paths
+from linli.xlsx import StreamingWorkbook
 
-from .models import Watermark
+from .models import ENDED_STATUSES, OPEN_STATUSES, CellDelta, FactDelta, FactStage, Kind, OrderFact, Stage
 
 WATERMARK = "wo"
+# The tables of the refresh, by name (the statements below are written in SQL).
+FACTS, STAGED, DELTAS, CELLS, ROLLUP = (m._meta.db_table for m in (OrderFact, FactStage, FactDelta, CellDelta, Rollup))
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 LEVEL_COLUMNS = {1: "city_id", 2: "district_id", 3: "street_id", 4: "community_id", 5: "grid_id"}
 PERIODS = ("day", "month", "quarter", "year")
@@ -158,7 +164,7 @@ def _execute(cur, sql: str, params=None) -> int:
 
 
 def _stage_sql(q: _Sql) -> str:
-    steplen = Region.steplen
+    steplen = paths.STEP
     ended = _in(ENDED_STATUSES[1:])  # voided, duplicate
     joins = "\n".join(
         f"LEFT JOIN regions_region r{k} ON r{k}.path = substr(w.region_path, 1, {k * steplen}) AND r{k}.depth = {k}" for k in range(1, 6)
@@ -176,7 +182,7 @@ def _stage_sql(q: _Sql) -> str:
     )
     flag = lambda cond: f"CASE WHEN {cond} THEN 1 ELSE 0 END"  # noqa: E731
     return f"""
-INSERT INTO insights_factstage (order_id, {", ".join(FACT_COLUMNS)})
+INSERT INTO {STAGED} (order_id, {", ".join(FACT_COLUMNS)})
 SELECT w.id, w.region_id, r1.id, r2.id, r3.id, r4.id, r5.id, w.kind,
   CASE WHEN w.status NOT IN ({ended}) THEN {q.day("w.reported_at")} END,
   CASE WHEN {closed} THEN {q.day("w.closed_at")} END,
@@ -198,7 +204,7 @@ LEFT JOIN workorders_rating rt ON rt.order_id = w.id
 WHERE w.id IN (
   SELECT id FROM workorders_workorder WHERE updated_at >= %s
   UNION
-  SELECT order_id FROM insights_orderfact WHERE is_open = 1 AND open_deadline >= %s AND open_deadline <= %s
+  SELECT order_id FROM {FACTS} WHERE is_open = 1 AND open_deadline >= %s AND open_deadline <= %s
 )"""
 
 
@@ -221,9 +227,9 @@ def _cells_sql(q: _Sql, level: int, period: str, role: str) -> str | None:
     targets = ", ".join(c for c, _e in cols)
     exprs = ", ".join(e for _c, e in cols)
     return f"""
-INSERT INTO insights_celldelta (level, region_id, period, period_start, {targets})
+INSERT INTO {CELLS} (level, region_id, period, period_start, {targets})
 SELECT {level}, {col}, '{period}', {bucket}, {exprs}
-FROM insights_factdelta
+FROM {DELTAS}
 WHERE {col} IS NOT NULL AND {role} IS NOT NULL
 GROUP BY {col}, {bucket}"""
 
@@ -235,27 +241,27 @@ def _apply_sql(role: str) -> str:
     names = ", ".join(f"('{name}')" for name, _c in pairs)
     case = "CASE i.column1 " + " ".join(f"WHEN '{name}' THEN c.{c}" for name, c in pairs) + " END"
     return f"""
-INSERT INTO insights_rollup (region_id, region_path, level, period, period_start, indicator, value, updated_at)
+INSERT INTO {ROLLUP} (region_id, region_path, level, period, period_start, indicator, value, updated_at)
 SELECT region_id, path, level, period, period_start, indicator, v, %s FROM (
   SELECT c.region_id, r.path, c.level, c.period, c.period_start, i.column1 AS indicator, {case} AS v
-  FROM insights_celldelta c
+  FROM {CELLS} c
   JOIN regions_region r ON r.id = c.region_id
   CROSS JOIN (VALUES {names}) AS i
 ) x
 WHERE v <> 0
 ORDER BY region_id, period, period_start, indicator
 ON CONFLICT (region_id, period, period_start, indicator)
-DO UPDATE SET value = insights_rollup.value + excluded.value, updated_at = excluded.updated_at"""
+DO UPDATE SET value = {ROLLUP}.value + excluded.value, updated_at = excluded.updated_at"""
 
 
 def _snapshot_sql(level: int) -> str:
     col = LEVEL_COLUMNS[level]
     return f"""
-INSERT INTO insights_rollup (region_id, region_path, level, period, period_start, indicator, value, updated_at)
+INSERT INTO {ROLLUP} (region_id, region_path, level, period, period_start, indicator, value, updated_at)
 SELECT a.id, r.path, {level}, 'day', %s, i.column1, CASE i.column1 WHEN 'wo.open' THEN a.n ELSE a.late END, %s
 FROM (
   SELECT {col} AS id, COUNT(*) AS n, SUM(CASE WHEN open_deadline < %s THEN 1 ELSE 0 END) AS late
-  FROM insights_orderfact WHERE is_open = 1 AND {col} IS NOT NULL GROUP BY {col}
+  FROM {FACTS} WHERE is_open = 1 AND {col} IS NOT NULL GROUP BY {col}
 ) a
 JOIN regions_region r ON r.id = a.id
 CROSS JOIN (VALUES ('wo.open'), ('wo.overdue_open')) AS i
@@ -263,8 +269,8 @@ WHERE (CASE i.column1 WHEN 'wo.open' THEN a.n ELSE a.late END) > 0"""
 
 
 def _same_sql(q: _Sql) -> str:
-    cond = " AND ".join(q.same(f"f.{c}", f"insights_factstage.{c}") for c in FACT_COLUMNS)
-    return f"DELETE FROM insights_factstage WHERE EXISTS (SELECT 1 FROM insights_orderfact f WHERE f.order_id = insights_factstage.order_id AND {cond})"
+    cond = " AND ".join(q.same(f"f.{c}", f"{STAGED}.{c}") for c in FACT_COLUMNS)
+    return f"DELETE FROM {STAGED} WHERE EXISTS (SELECT 1 FROM {FACTS} f WHERE f.order_id = {STAGED}.order_id AND {cond})"
 
 
 def _clear(cur, table: str):
@@ -291,18 +297,18 @@ def refresh(now=None, _fail_after: str | None = None) -> dict:
         with connection.cursor() as cur:
             if q.pg:
                 cur.execute("SET LOCAL work_mem = '64MB'")
-            for table in ("insights_factstage", "insights_factdelta", "insights_celldelta"):
+            for table in (STAGED, DELTAS, CELLS):
                 _clear(cur, table)
             stats["read"] = _execute(cur, _stage_sql(q), [adapt(now), adapt(since), adapt(since), adapt(now)])
             _execute(cur, _same_sql(q))
-            cur.execute(f"INSERT INTO insights_factdelta (order_id, sign, {cols}) SELECT order_id, 1, {cols} FROM insights_factstage")
+            cur.execute(f"INSERT INTO {DELTAS} (order_id, sign, {cols}) SELECT order_id, 1, {cols} FROM {STAGED}")
             stats["changed"] = cur.rowcount
             cur.execute(
-                f"INSERT INTO insights_factdelta (order_id, sign, {cols}) SELECT order_id, -1, {cols} FROM insights_orderfact "
-                "WHERE order_id IN (SELECT order_id FROM insights_factstage)"
+                f"INSERT INTO {DELTAS} (order_id, sign, {cols}) SELECT order_id, -1, {cols} FROM {FACTS} "
+                f"WHERE order_id IN (SELECT order_id FROM {STAGED})"
             )
-            cur.execute("DELETE FROM insights_orderfact WHERE order_id IN (SELECT order_id FROM insights_factstage)")
-            cur.execute(f"INSERT INTO insights_orderfact (order_id, {cols}) SELECT order_id, {cols} FROM insights_factstage")
+            cur.execute(f"DELETE FROM {FACTS} WHERE order_id IN (SELECT order_id FROM {STAGED})")
+            cur.execute(f"INSERT INTO {FACTS} (order_id, {cols}) SELECT order_id, {cols} FROM {STAGED}")
             if _fail_after == "facts":
                 raise RuntimeError("simulated crash after the facts")
             if stats["changed"]:
@@ -313,21 +319,21 @@ def refresh(now=None, _fail_after: str | None = None) -> dict:
                             if sql:
                                 cur.execute(sql)
                     stats["cells"] += _execute(cur, _apply_sql(role), [adapt(now)])
-                    _clear(cur, "insights_celldelta")
+                    _clear(cur, CELLS)
             if _fail_after == "cells":
                 raise RuntimeError("simulated crash after the cells")
             today = ops.adapt_datefield_value(timezone.localdate(now))
             # The open and overdue counts change only with the facts (an order whose deadline
             # passes is re-read above), so an idle run leaves today's snapshot as it is.
-            cur.execute("SELECT 1 FROM insights_rollup WHERE period = 'day' AND period_start = %s AND indicator = 'wo.open' LIMIT 1", [today])
+            cur.execute(f"SELECT 1 FROM {ROLLUP} WHERE period = 'day' AND period_start = %s AND indicator = 'wo.open' LIMIT 1", [today])
             if stats["changed"] or cur.fetchone() is None:
                 cur.execute(
-                    "DELETE FROM insights_rollup WHERE period = 'day' AND period_start = %s AND indicator IN ('wo.open', 'wo.overdue_open')",
+                    f"DELETE FROM {ROLLUP} WHERE period = 'day' AND period_start = %s AND indicator IN ('wo.open', 'wo.overdue_open')",
                     [today],
                 )
                 for level in LEVEL_COLUMNS:
                     cur.execute(_snapshot_sql(level), [today, adapt(now), adapt(now)])
-            for table in ("insights_factstage", "insights_factdelta"):
+            for table in (STAGED, DELTAS):
                 _clear(cur, table)
         mark.value = now
         mark.save(update_fields=["value"])
@@ -339,6 +345,164 @@ def rebuild() -> dict:
     with transaction.atomic():
         Watermark.objects.select_for_update().filter(name=WATERMARK).delete()
         with connection.cursor() as cur:
-            cur.execute("DELETE FROM insights_orderfact")
-            cur.execute("DELETE FROM insights_rollup WHERE indicator LIKE 'wo.%'")
+            cur.execute(f"DELETE FROM {FACTS}")
+            cur.execute(f"DELETE FROM {ROLLUP} WHERE indicator LIKE 'wo.%'")
         return refresh()
+
+
+# ---------------------------------------------------------------- KPIs: divided when shown
+# Ratios are divided here, from the cells of one place and period (DOMAIN.md), so the stored
+# numerators and denominators add up across the tree.
+
+STAGE_LABELS = dict(Stage.choices)
+
+RANKABLE = {
+    "on_time_rate": _("On-time closure rate"),
+    "closure_rate": _("Closure rate"),
+    "rework_rate": _("Rework rate"),
+    "extension_rate": _("Extension rate"),
+    "satisfaction": _("Satisfaction"),
+    "in_grid_rate": _("Settled in the grid"),
+}
+# Lower is better for these.
+ASCENDING = {"rework_rate", "extension_rate"}
+
+
+def _div(a, b):
+    return a / b if b else None
+
+
+def kpis(v: dict) -> dict:
+    """`v` maps indicator → value for one cell; missing indicators count as 0."""
+    def g(k):
+        return v.get(k, 0) or 0
+
+    due = g("wo.due") - g("wo.suspended")
+    out = {
+        "received": int(g("wo.received")),
+        "closed": int(g("wo.closed")),
+        "due": int(due),
+        "on_time_rate": _div(g("wo.closed_on_time"), due),
+        "closure_rate": _div(g("wo.closed"), g("wo.received")),
+        "rework_rate": _div(g("wo.reworked"), g("wo.closed")),
+        "extension_rate": _div(g("wo.extended"), g("wo.closed")),
+        "satisfaction": _div(g("wo.rating_sum"), g("wo.rated")),
+        "in_grid_rate": _div(g("wo.settled_in_grid"), g("wo.closed")),
+        "rated": int(g("wo.rated")),
+        "open": int(g("wo.open")),
+        "overdue_open": int(g("wo.overdue_open")),
+        "stage_hours": {s: _div(g(f"wo.stage.{s}.sum") / 3600, g(f"wo.stage.{s}.count")) for s in STAGES},
+    }
+    # The number each KPI is taken over: the ranking minimum applies to it.
+    out["basis"] = {
+        "on_time_rate": out["due"],
+        "closure_rate": out["received"],
+        "rework_rate": out["closed"],
+        "extension_rate": out["closed"],
+        "satisfaction": out["rated"],
+        "in_grid_rate": out["closed"],
+    }
+    return out
+
+
+# ---------------------------------------------------------------- the board (insights)
+
+KIND_LABELS = dict(Kind.choices)
+
+
+def _extend(b, user) -> None:
+    """Today's open and overdue orders, the trend of received and closed orders, orders by kind
+    and the average time of each stage."""
+    sp, region = b.span, b.region
+    today = timezone.localdate()
+    snap = dict(
+        Rollup.objects.filter(region=region, period="day", period_start=today, indicator__in=["wo.open", "wo.overdue_open"]).values_list(
+            "indicator", "value"
+        )
+    )
+    trend_rows = Rollup.objects.filter(
+        region=region, period=sp.step, period_start__gte=sp.start, period_start__lt=sp.end, indicator__in=["wo.received", "wo.closed"]
+    ).values_list("period_start", "indicator", "value")
+    by_day = {(d, i): v for d, i, v in trend_rows}
+    steps = sp.steps
+    mine = b.values
+    b.extra.update(
+        snapshot={"open": int(snap.get("wo.open", 0)), "overdue": int(snap.get("wo.overdue_open", 0)), "on": today},
+        trend={
+            "labels": [f"{d.day}日" if sp.step == "day" else f"{d.month}月" for d in steps],
+            "dates": [d.isoformat() for d in steps],
+            # Days still to come are gaps, not zeros.
+            "received": [int(by_day.get((d, "wo.received"), 0)) if d <= today else None for d in steps],
+            "closed": [int(by_day.get((d, "wo.closed"), 0)) if d <= today else None for d in steps],
+        },
+        kinds=[{"key": k, "name": str(label), "value": int(mine.get(f"wo.received.{k}", 0))} for k, label in KIND_LABELS.items()],
+        stages=[{"key": s, "name": str(STAGE_LABELS[s]), "hours": b.figures["stage_hours"][s]} for s in STAGES],
+    )
+
+
+def _context(b) -> dict:
+    return {
+        "charts": {
+            "trend": b.trend,
+            "kinds": b.kinds,
+            "stages": b.stages,
+            "labels": {"received": _g("Orders received"), "closed": _g("Orders closed"), "hours": _g("hours"), "empty": _g("No orders in this period")},
+        },
+    }
+
+
+def _pct(v):
+    return round(v * 100, 1) if v is not None else None
+
+
+def _value(key, v):
+    if v is None:
+        return None
+    return round(v, 2) if key == "satisfaction" else _pct(v)
+
+
+def write_board(b, path: str) -> str:
+    """Excel export of the board: its figures, the ranking of the units below and the trend."""
+    f = b.figures
+    wb = StreamingWorkbook(path)
+    sheet = wb.add_sheet(_g("Figures"), [_g("Indicator"), _g("Value"), _g("Unit of measure")], [28, 14, 10])
+    sheet.write_row([_g("Figures for"), b.region.name, ""])
+    sheet.write_row([_g("Period"), b.span.label, ""])
+    sheet.write_row([_g("Orders received"), f["received"], _g("orders")])
+    sheet.write_row([_g("Orders closed"), f["closed"], _g("orders")])
+    sheet.write_row([_g("Due (less suspended)"), f["due"], _g("orders")])
+    for key, label in RANKABLE.items():
+        sheet.write_row([str(label), _value(key, f[key]), _g("points") if key == "satisfaction" else "%"])
+    for s in b.stages:
+        sheet.write_row([_g("Average time: %(stage)s") % {"stage": s["name"]}, round(s["hours"], 2) if s["hours"] is not None else None, _g("hours")])
+    sheet.write_row([_g("Open now"), b.snapshot["open"], _g("orders")])
+    sheet.write_row([_g("Overdue now"), b.snapshot["overdue"], _g("orders")])
+
+    headers = [_g("Rank"), _g("Unit below"), _g("Orders received"), _g("Orders closed")] + [str(label) for label in RANKABLE.values()] + [_g("Note")]
+    sheet = wb.add_sheet(_g("Ranking"), headers, [8, 20, 10, 10] + [14] * len(RANKABLE) + [30])
+    for u in b.ranked + b.unranked:
+        k = u["k"]
+        note = "" if "rank" in u else _g("Not ranked (fewer than %(n)s orders)") % {"n": b.minimum}
+        sheet.write_row([u.get("rank"), u["region"].name, k["received"], k["closed"]] + [_value(key, k[key]) for key in RANKABLE] + [note])
+
+    sheet = wb.add_sheet(_g("Trend"), [_g("Date"), _g("Orders received"), _g("Orders closed")], [14, 10, 10])
+    for d, r, c in zip(b.trend["dates"], b.trend["received"], b.trend["closed"], strict=True):
+        sheet.write_row([d, r, c])
+    wb.close()
+    return path
+
+
+BOARD = BoardSpec(
+    key="wo",
+    prefix="wo.",
+    kpis=kpis,
+    rankable=RANKABLE,
+    default_rank="on_time_rate",
+    template="workorders/figures.html",
+    ascending=frozenset(ASCENDING),
+    extend=_extend,
+    context=_context,
+    export=write_board,
+    export_name="{region}-{span}-工单指标.xlsx",
+)
+register(BOARD)

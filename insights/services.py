@@ -1,9 +1,10 @@
-"""Periods of the roll-up cells (day, month, quarter, year) and the places a figure rolls up to,
-shared by every app that writes Rollup rows."""
+"""What every app that feeds figures uses: the periods of the roll-up cells (day, month,
+quarter, year) and the places a figure rolls up to. Each app writes its own cells (its
+`figures.py`); insights keeps the table and reads it for the boards."""
 
 import datetime as dt
 
-from regions.models import Region
+from linli import paths
 
 MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
@@ -41,5 +42,4 @@ def cells(day: dt.date | None, periods) -> set[tuple[str, dt.date]]:
 
 def ancestor_paths(path: str) -> list[str]:
     """The path of every place from the city down to this one."""
-    step = Region.steplen
-    return [path[:i] for i in range(step, len(path) + 1, step)]
+    return paths.ancestors(path)
