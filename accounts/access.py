@@ -89,6 +89,17 @@ def _load(user) -> list[tuple[str, str, int]]:
     return cached
 
 
+# Only the roles that carry accounts.view_access_log widen the access log's scope.
+LOG_ROLES = {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER}
+
+
+def access_log(user) -> QuerySet:
+    """Reveals of personal data inside the user's area (the access log's rows)."""
+    from .models import PersonalDataAccess
+
+    return scoped(PersonalDataAccess.objects.select_related("user", "resident", "organization"), user, roles_=LOG_ROLES)
+
+
 def role_assignments(user) -> list[RoleAssignment]:
     """The user's role rows with their places, in tree order (a person's own page of roles)."""
     return list(RoleAssignment.objects.filter(user=user).select_related("region").order_by("region_path", "role"))

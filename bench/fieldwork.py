@@ -515,15 +515,13 @@ def section(r: dict) -> list[str]:
 
 
 def write_section(r: dict) -> Path:
-    """Put the "Field work" section into bench/RESULTS.md (replacing an earlier one)."""
+    """Put the "Field work" section into bench/RESULTS.md (in place of an earlier one; the other
+    sections stay)."""
+    from .report import put_section
+
     path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    start = text.find("\n## Field work\n")
-    if start >= 0:
-        nxt = text.find("\n## ", start + 5)
-        text = text[:start] + (text[nxt:] if nxt >= 0 else "\n")
-    text = text.rstrip("\n") + "\n\n" + "\n".join(section(r))
-    path.write_text(text)
+    lines = section(r)
+    put_section(path, lines[0].removeprefix("## "), lines[1:])
     return path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -151,11 +152,49 @@ def write_report() -> Path:
         "database is read once (this machine pages out file pages left idle; bench/NOTES.md).",
         "",
     ]
+    path = HERE / "RESULTS.md"
+    put_head(path, lines)
     for r in results:
-        lines += _section(r)
+        body = _section(r)
+        put_section(path, body[0].removeprefix("## "), body[1:])
     notes = HERE / "NOTES.md"
     if notes.exists():
-        lines += ["## Notes", "", notes.read_text().strip(), ""]
-    path = HERE / "RESULTS.md"
-    path.write_text("\n".join(lines))
+        put_section(path, "Notes", ["", notes.read_text().strip(), ""])
     return path
+
+
+# ---------------------------------------------------------------- sections of RESULTS.md
+# Each benchmark writes its own sections (the registry's SQLite and PostgreSQL, "Work orders",
+# "Field work") in place and leaves the others as they are.
+
+
+def _split(text: str) -> tuple[str, list[tuple[str, str]]]:
+    parts = re.split(r"(?m)^## ", text)
+    head, sections = parts[0], []
+    for part in parts[1:]:
+        title, _nl, body = part.partition("\n")
+        sections.append((title.strip(), body))
+    return head, sections
+
+
+def _join(head: str, sections: list[tuple[str, str]]) -> str:
+    return head.rstrip("\n") + "\n\n" + "\n".join(f"## {t}\n\n{b.strip(chr(10))}\n" for t, b in sections)
+
+
+def put_head(path: Path, lines: list[str]) -> None:
+    """Replace the text before the first section."""
+    _head, sections = _split(path.read_text() if path.exists() else "")
+    path.write_text(_join("\n".join(lines), sections))
+
+
+def put_section(path: Path, title: str, lines: list[str]) -> None:
+    """Write one section of RESULTS.md, in its place if it is there, else at the end."""
+    head, sections = _split(path.read_text() if path.exists() else "# Benchmark results\n")
+    body = "\n".join(lines)
+    for i, (t, _b) in enumerate(sections):
+        if t == title:
+            sections[i] = (title, body)
+            break
+    else:
+        sections.append((title, body))
+    path.write_text(_join(head, sections))

@@ -747,17 +747,13 @@ def section(r: dict) -> list[str]:
 
 
 def write_section(r: dict) -> Path:
-    """Put the "Work orders" section into bench/RESULTS.md (replacing an earlier one)."""
+    """Put the "Work orders" section into bench/RESULTS.md (in place of an earlier one; the other
+    sections stay)."""
+    from .report import put_section
+
     path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    start = text.find("\n## Work orders\n")
-    if start >= 0:  # in its place, so the file keeps its order
-        nxt = text.find("\n## ", start + 5)
-        rest = text[nxt:] if nxt >= 0 else "\n"
-        text = text[:start].rstrip("\n") + "\n\n" + "\n".join(section(r)).rstrip("\n") + "\n" + rest
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(section(r))
-    path.write_text(text)
+    lines = section(r)
+    put_section(path, lines[0].removeprefix("## "), lines[1:])
     return path
 
 

@@ -131,9 +131,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Reads go through a memory map of the whole file (up to SQLite's 2 GB limit): a search
-    # that lands on rows no request has read yet costs page faults, not a read() per page (at
-    # 1,000,000 residents the name search's slowest 5% went from 20.6 to 15.2 ms). The mapped
-    # pages are the operating system's file cache, shared by every process.
+    # that lands on rows no request has read yet costs page faults, not a read() per page (the
+    # slowest searches of a big city; bench/NOTES.md). The mapped pages are the operating
+    # system's file cache, shared by every process.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

@@ -1,9 +1,9 @@
 """A streaming .xlsx writer for large exports.
 
-XlsxWriter spends ~20 µs per cell even in constant_memory mode, so a 100,000-row, 14-column
-export took ~14 s. Exports need only text and number cells, a bold header, column widths and a
-frozen header row, so this writes the sheet XML directly into the zip as rows arrive (~1 µs per
-cell) and keeps memory flat. Anything richer (templates, formats, several styles) uses XlsxWriter.
+XlsxWriter takes far longer per cell, even in constant_memory mode, than a big export can afford
+(bench/NOTES.md). Exports need only text and number cells, a bold header, column widths and a
+frozen header row, so this writes the sheet XML directly into the zip as rows arrive and keeps
+memory flat. Anything richer (templates, formats, several styles) uses XlsxWriter.
 """
 
 import re
