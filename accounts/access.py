@@ -100,6 +100,25 @@ def access_log(user) -> QuerySet:
     return scoped(PersonalDataAccess.objects.select_related("user", "resident", "organization"), user, roles_=LOG_ROLES)
 
 
+def locked_sign_ins() -> list:
+    """Sign-ins locked now: the recorded failures of a user name or address that reached the
+    limit within the lock's time, newest first."""
+    import datetime as dt
+
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    since = timezone.now() - dt.timedelta(minutes=settings.LINLI_LOGIN_LOCK_MINUTES)
+    rows = list(AccessAttempt.objects.filter(attempt_time__gte=since).order_by("-attempt_time"))
+    limit = settings.LINLI_LOGIN_FAILURES
+    by_user: dict = {}
+    by_ip: dict = {}
+    for r in rows:
+        by_user[r.username] = by_user.get(r.username, 0) + r.failures_since_start
+        by_ip[r.ip_address] = by_ip.get(r.ip_address, 0) + r.failures_since_start
+    return [r for r in rows if by_user[r.username] >= limit or by_ip[r.ip_address] >= limit]
+
+
 def role_assignments(user) -> list[RoleAssignment]:
     """The user's role rows with their places, in tree order (a person's own page of roles)."""
     return list(RoleAssignment.objects.filter(user=user).select_related("region").order_by("region_path", "role"))

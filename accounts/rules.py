@@ -4,6 +4,7 @@ access.py's job.
 
 | permission                 | city | district | street | community | grid | department | resident |
 | accounts.view_access_log   |  x   |    x     |   x    |           |      |            |          |
+| accounts.unlock            |  x   |    x     |   x    |           |      |            |          |
 """
 
 import rules
@@ -33,3 +34,6 @@ area_staff = is_admin | is_street | is_community_worker | is_grid_worker
 
 # Who looked at whose personal data is read by those who answer for an area: the street and above.
 rules.add_perm("accounts.view_access_log", is_admin | is_street)
+# A person locked out after too many wrong passwords is let back in by the street and above (the
+# people who hand out the accounts).
+rules.add_perm("accounts.unlock", is_admin | is_street)

@@ -6,4 +6,5 @@ app_name = "accounts"
 
 urlpatterns = [
     path("access-log/", views.access_log, name="access_log"),
+    path("locked/", views.locked, name="locked"),
 ]

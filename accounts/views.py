@@ -1,18 +1,51 @@
 import datetime as dt
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import LoginView, LogoutView
 from django.db.models import Q
-from django.shortcuts import render
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
+from linli.errors import TooManyAttempts
 from linli.pages import page
 from linli.paging import keyset
 
-from . import access
+from . import access, services
 from .forms import AccessLogFilter, SignInForm
 
 PAGE_SIZE = 50
+
+
+def locked_out(request, response=None, credentials=None):
+    """The answer to a sign-in while its user name or address is locked (django-axes): the
+    sign-in page (or the API's error) saying when to try again, 429 with Retry-After."""
+    minutes = settings.LINLI_LOGIN_LOCK_MINUTES
+    until = timezone.localtime(timezone.now() + dt.timedelta(minutes=minutes))
+    error = TooManyAttempts(minutes, until)
+    if request.path.startswith("/api/"):
+        answer = JsonResponse(error.as_dict(), status=429, json_dumps_params={"ensure_ascii": False})
+    else:
+        form = SignInForm(request, data=request.POST or None)
+        form.errors.clear()
+        form.add_error(None, error.text())
+        answer = render(request, "accounts/login.html", {"form": form, "next": request.POST.get("next", "")}, status=429)
+    answer["Retry-After"] = str(minutes * 60)
+    return answer
+
+
+@page("accounts.unlock")
+def locked(request):
+    """Sign-ins locked after too many wrong passwords, and their unlocking."""
+    if request.method == "POST":
+        done = services.unlock(request.user, request.POST.get("attempt"))
+        if done:
+            messages.success(request, _("%(who)s can sign in again.") % {"who": done})
+        return redirect("accounts:locked")
+    return render(request, "accounts/locked.html", {"rows": access.locked_sign_ins(), "minutes": settings.LINLI_LOGIN_LOCK_MINUTES})
 
 
 class SignInView(LoginView):

@@ -45,3 +45,20 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class TooManyAttempts(DomainError):
+    """Too many wrong passwords: the sign-in is locked for a while (429, Retry-After)."""
+
+    status = 429
+
+    def __init__(self, minutes: int, until):
+        from django.utils.translation import gettext_lazy as _
+
+        super().__init__(
+            "too_many_attempts",
+            _("Too many wrong passwords. Sign-in is locked for %(minutes)s minutes: try again after %(until)s, or ask an administrator to unlock it."),
+            minutes=minutes,
+            until=until.strftime("%H:%M"),
+        )
+        self.retry_after = minutes * 60

@@ -5,6 +5,7 @@ checkout just works. Production sets DATABASE_URL (PostgreSQL), REDIS_URL, SECRE
 personal-data keys (see README, "Production").
 """
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "auditlog",
     "rules.apps.AutodiscoverRulesConfig",
     "huey.contrib.djhuey",
+    "axes",
     # The apps, from the bottom layer up (ARCHITECTURE.md): the demo city is built in this order.
     "linli",
     "accounts",
@@ -94,12 +96,16 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # Last: turns a refused sign-in of a locked account or address into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "linli.urls"
 WSGI_APPLICATION = "linli.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in while its user name or address is locked (django-axes).
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -236,9 +242,35 @@ LINLI_TOKEN_DAYS = env.int("LINLI_TOKEN_DAYS", default=30)
 # Answers to a phone's offline uploads are kept this many days for replays, then deleted nightly.
 LINLI_SYNC_RECEIPT_DAYS = env.int("LINLI_SYNC_RECEIPT_DAYS", default=90)
 
+# Sign-in throttling (django-axes): after LINLI_LOGIN_FAILURES wrong passwords for one user name,
+# or from one address, within LINLI_LOGIN_LOCK_MINUTES, both are locked for that long (each
+# further try restarts the wait); a right password resets the count. Pages and the API answer
+# 429 with Retry-After; administrators unlock at /accounts/locked/.
+LINLI_LOGIN_FAILURES = env.int("LINLI_LOGIN_FAILURES", default=10)
+LINLI_LOGIN_LOCK_MINUTES = env.int("LINLI_LOGIN_LOCK_MINUTES", default=15)
+# Reverse proxies in front of the web processes (nginx, a load balancer): the client's address
+# is then read from X-Forwarded-For, and HTTPS from X-Forwarded-Proto.
+LINLI_PROXY_COUNT = env.int("LINLI_PROXY_COUNT", default=0)
+AXES_FAILURE_LIMIT = LINLI_LOGIN_FAILURES
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LINLI_LOGIN_LOCK_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "linli.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False
+
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG and not TESTING
-CSRF_COOKIE_SECURE = not DEBUG and not TESTING
+# HTTPS: on by default where DATABASE_URL is set (a deployment), off for the embedded
+# `make run`, which serves plain HTTP on this machine.
+LINLI_HTTPS = env.bool("LINLI_HTTPS", default=bool(env.str("DATABASE_URL", default="")) and not DEBUG)
+SESSION_COOKIE_SECURE = LINLI_HTTPS and not TESTING
+CSRF_COOKIE_SECURE = LINLI_HTTPS and not TESTING
+if LINLI_HTTPS:
+    SECURE_SSL_REDIRECT = not TESTING
+    SECURE_HSTS_SECONDS = env.int("LINLI_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("LINLI_HSTS_SUBDOMAINS", default=False)
+    if LINLI_PROXY_COUNT:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 

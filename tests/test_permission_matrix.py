@@ -15,6 +15,7 @@ registry.export            x x x x x . .
 registry.reveal            . . . x x . .
 regions.manage             x x x . . . .
 accounts.view_access_log   x x x . . . .
+accounts.unlock            x x x . . . .
 insights.view              x x x x x . .
 workorders.view_config     x x x . . . .
 workorders.configure       x x . . . . .
