@@ -14,11 +14,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 # ECharts and Leaflet, pinned in package-lock.json, served from web/static/vendor (not committed).
 VENDOR := web/static/vendor
-$(VENDOR)/.installed: package.json package-lock.json
+$(VENDOR)/.installed: package.json package-lock.json Makefile
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	mkdir -p $(VENDOR)/leaflet $(VENDOR)/echarts
 	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(VENDOR)/echarts/
-	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
 	touch $@
 
 assets: $(VENDOR)/.installed
