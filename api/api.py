@@ -7,10 +7,12 @@ message and its English twin. Every route declares its error responses with
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.operation import PathView
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 
 from accounts import access
@@ -84,7 +86,23 @@ def _not_allowed_json(self):
 PathView._not_allowed = _not_allowed_json
 
 
+class NotAnObject(Exception):
+    """A JSON body that is not an object (a list, a string, a number, null)."""
+
+
+class ObjectParser(Parser):
+    """Every JSON body is an object of its route's schema: a list or a bare value is refused
+    (422) before any field of it is read, so `[null, null]` cannot pass for an empty object."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise NotAnObject
+        return data
+
+
 api = LinliAPI(
+    parser=ObjectParser(),
     title="Linli API",
     version="1",
     description="Community governance platform. Authenticate with POST /api/auth/token, then send "
@@ -122,6 +140,26 @@ def on_validation_error(request, exc: ValidationError):
     )
 
 
+@api.exception_handler(MultiPartParserError)
+def on_bad_multipart(request, exc):
+    return _error(request, 422, "invalid_form", _("The form data could not be read (a multipart body needs its boundary)."))
+
+
+@api.exception_handler(OverflowError)
+def on_overflow(request, exc):
+    return _error(request, 422, "number_out_of_range", _("A number in the request is too large."))
+
+
+@api.exception_handler(Exception)
+def on_server_error(request, exc):
+    """Whatever went wrong answers in the error format (the traceback goes to the log, never to
+    the client, whether DEBUG is on or off)."""
+    import logging
+
+    logging.getLogger("linli.api").exception("Unhandled error on %s %s", request.method, request.path)
+    return _error(request, 500, "server_error", _("Something went wrong on the server. Try again; if it persists, tell your administrator."))
+
+
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
     return _error(request, 401, "unauthenticated", _("Sign in first: send a valid bearer token."))
@@ -129,6 +167,8 @@ def on_auth_error(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, NotAnObject):
+        return _error(request, 422, "invalid_body", _("The request body must be a JSON object."))
     if exc.status_code == 400 and str(exc.message).startswith("Cannot parse request body"):
         return _error(request, 422, "invalid_json", _("The request body is not valid JSON."))
     if exc.status_code == 403 and "CSRF" in str(exc.message):
