@@ -61,6 +61,7 @@ _actions: dict[str, Action] = {}
 _home: dict[str, list[Callable]] = {}
 _warmups: list[Callable[[], None]] = []
 _unread: list[Callable] = []
+_notifiers: list[Callable] = []
 
 
 def add_nav(*entries: NavEntry) -> None:
@@ -88,6 +89,18 @@ def set_unread_counter(count: Callable) -> None:
 
 def unread_counter() -> Callable | None:
     return _unread[0] if _unread else None
+
+
+def set_notifier(send: Callable) -> None:
+    """The inbox behind the bell: `send(users, verb, text, params=None, link="")` leaves each user
+    a notice (and the copies by email or SMS its owner sends for such a verb)."""
+    _notifiers[:] = [send]
+
+
+def notify(users, verb: str, text, params: dict | None = None, link: str = "") -> None:
+    """Leave the users a notice in the platform's inbox (the bell): any app may call this."""
+    if _notifiers:
+        _notifiers[0](users, verb, text, params=params, link=link)
 
 
 def add_home_part(page: str, build: Callable) -> None:

@@ -22,6 +22,7 @@ class WorkordersConfig(AppConfig):
             auditlog.register(model)
 
         hooks.set_unread_counter(notify.unread_count)
+        hooks.set_notifier(notify.notify_any)
         hooks.add_nav(
             hooks.NavEntry("workorders", _("Work orders"), "workorders:index", "sheet", tab=True, order=10, top=1),
             hooks.NavEntry("window", _("One-window desk"), "workorders:window", "sheet", "workorders.window", order=20, top=6),

@@ -94,3 +94,9 @@ def mark_read(user, ids=None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
+
+
+def notify_any(users, verb: str, text, params: dict | None = None, link: str = "") -> None:
+    """The platform inbox for other apps' notices (linli.hooks.notify): a notice without an
+    order."""
+    send(users, None, verb, text, params)
