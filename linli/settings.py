@@ -215,6 +215,14 @@ if LINLI_S3_BUCKET:
         },
     }
 
+# Private files (photos, reports) are handed out only by views that check who may see them
+# (linli/files.py): streamed by the web process ("django"), or by nginx after an
+# X-Accel-Redirect to LINLI_ACCEL_PREFIX ("accel"), or by Apache/lighttpd ("sendfile"); on S3 a
+# presigned URL. Signed addresses for public files expire after LINLI_FILE_URL_SECONDS.
+LINLI_FILE_SERVING = env.str("LINLI_FILE_SERVING", default="django")
+LINLI_ACCEL_PREFIX = env.str("LINLI_ACCEL_PREFIX", default="/protected/")
+LINLI_FILE_URL_SECONDS = env.int("LINLI_FILE_URL_SECONDS", default=24 * 3600)
+
 # Work-order attachments: photos up to 10 MB, short videos up to 50 MB, PDFs up to 10 MB.
 LINLI_MAX_IMAGE_BYTES = env.int("LINLI_MAX_IMAGE_BYTES", default=10 * 1024 * 1024)
 LINLI_MAX_VIDEO_BYTES = env.int("LINLI_MAX_VIDEO_BYTES", default=50 * 1024 * 1024)
