@@ -249,9 +249,9 @@ def make_import_file(street, rows: int, path: Path, *, seed: int = 77) -> dict:
 
     from linli.pii import blind_index
     from regions.models import Level, Region
-    from registry import idnumber
     from registry.demo import Synthesizer, _split
     from registry.models import CareTag, Resident
+    from registry.services import idnumber
 
     grids = list(Region.objects.filter(level=Level.GRID, path__startswith=street.path).order_by("path"))
     synth = Synthesizer(seed=seed)
@@ -415,9 +415,9 @@ def import_export_import(path: Path, region, rows_limit: int | None = None) -> d
 
     from linli.pii import blind_index
     from regions.models import Level, Region
-    from registry import idnumber
     from registry.models import Resident
-    from registry.pinyin import name_pinyin
+    from registry.services import idnumber
+    from registry.services.pinyin import name_pinyin
 
     grids = {g.code: g for g in Region.objects.filter(level=Level.GRID, path__startswith=region.path)}
 

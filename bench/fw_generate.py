@@ -139,7 +139,7 @@ _names: dict = {}
 def _pinyin(name: str, surname: str) -> tuple[str, str]:
     got = _names.get(name)
     if got is None:
-        from registry.pinyin import name_pinyin
+        from registry.services.pinyin import name_pinyin
 
         got = _names[name] = name_pinyin(name)
     return got
@@ -148,8 +148,8 @@ def _pinyin(name: str, surname: str) -> tuple[str, str]:
 def _chunk(task):
     """Rows of a run of grids, with final ids. Runs in a worker process (no database)."""
     from linli import pii
-    from registry import idnumber
     from registry.models import Resident
+    from registry.services import idnumber
 
     ci, grids, hh_counts, first_hh, b0, h0, hh0, r0, seed, today, now, tag_ids, age_tags = task
     rng = random.Random(seed)

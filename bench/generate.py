@@ -86,7 +86,7 @@ def _grid_rows(task):
     from linli import pii
     from registry.demo import Synthesizer
     from registry.models import Organization, Resident
-    from registry.pinyin import name_pinyin
+    from registry.services.pinyin import name_pinyin
 
     index, area_code, n, seed, today = task
     synth = Synthesizer(seed=seed + index * 7919, today=today)
@@ -201,7 +201,6 @@ class Generated:
 
 
 def generate(residents: int, *, seed: int = 1, workers: int = 2, log=print, sample_every: int = 0) -> Generated:
-    from registry import idnumber
     from registry.demo import _split
     from registry.models import (
         Building,
@@ -214,6 +213,7 @@ def generate(residents: int, *, seed: int = 1, workers: int = 2, log=print, samp
         ResidentEvent,
         ResidentTag,
     )
+    from registry.services import idnumber
 
     started = time.perf_counter()
     with transaction.atomic():

@@ -123,4 +123,4 @@ def contents_of(path: str) -> list[tuple]:
 def load_pinyin() -> None:
     """The pinyin dictionaries (pypinyin: 47,000 phrases and 42,000 characters), loaded once per
     server process before its first request (linli.startup)."""
-    from . import pinyin  # noqa: F401
+    from .services import pinyin  # noqa: F401

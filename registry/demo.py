@@ -28,7 +28,6 @@ from accounts.models import Role, RoleAssignment, User
 from regions import services as region_services
 from regions.models import Level, Region
 
-from . import idnumber
 from .models import (
     Building,
     CareTag,
@@ -42,8 +41,8 @@ from .models import (
     ResidentEvent,
     ResidentTag,
 )
-from .pinyin import name_pinyin
-from .services import valid_credit_code
+from .services import idnumber, valid_credit_code
+from .services.pinyin import name_pinyin
 
 PASSWORD = "linli-demo"
 

@@ -6,7 +6,7 @@
 1. read: python-calamine (or csv) into plain lists; the header row is found in the first five
    rows and mapped through a table of common column names;
 2. check: every row is cleaned with the same validators as forms and the API
-   (registry.validators, registry.idnumber, linli.pii) into a plain tuple, ID numbers and phones
+   (registry.services: validators, idnumber; linli.pii) into a plain tuple, ID numbers and phones
    encrypted on the way; big files are split across the CPU cores (fork), the database is not
    touched. Then, in one process: duplicates inside the file, existing residents (prefetched by
    blind index), households (one head each), grids in the importer's scope;
@@ -52,8 +52,7 @@ from linli.errors import DomainError, Forbidden
 from regions.access import home_region
 from regions.models import Level, Region
 
-from . import idnumber, services
-from . import validators as v
+from . import services
 from .models import (
     Building,
     CareTag,
@@ -70,7 +69,9 @@ from .models import (
     ResidentStatus,
     ResidentTag,
 )
-from .pinyin import name_pinyin
+from .services import idnumber
+from .services import validators as v
+from .services.pinyin import name_pinyin
 
 log = logging.getLogger("linli.import")
 
@@ -702,7 +703,7 @@ def _name(raw):
 
 
 def _id_number(today: dt.date):
-    """The ID number check of registry.idnumber.parse, with a direct path for the common cell (18
+    """The ID number check of registry.services.idnumber.parse, with a direct path for the common cell (18
     ASCII characters, nothing to clean); anything else goes through idnumber.parse itself, which
     also words the refusal. Returns (number, birth date, gender)."""
     provinces, check, weights, mul = idnumber.PROVINCES, idnumber.CHECK, idnumber.WEIGHTS, operator.mul
@@ -754,7 +755,7 @@ def _phone(raw) -> str:
 def make_checker(ctx: Context):
     """check(row) -> the clean tuple below, or raises RowError with the message for the report.
 
-    The same checks as the forms and the API (registry.validators, registry.idnumber, linli.pii),
+    The same checks as the forms and the API (registry.services: validators, idnumber; linli.pii),
     arranged for a file of many rows: the columns are located once, values that repeat in a
     file (grid, estate, building, unit, room, relation, gender, birth date, names...) are checked
     once, and a refusal's message is only worded for a refused row."""

@@ -14,8 +14,9 @@ from django.db.models import Q
 from linli.db import after_q, prefix_q, scope_order
 from linli.pii import blind_index, clean_text
 
-from . import access, idnumber
+from . import access
 from .models import Building, Resident, ResidentStatus, age_on
+from .services import idnumber
 
 PAGE_SIZE = 50
 _ADDRESS = re.compile(r"^(?:(?P<estate>\D*?))?(?P<b>\d+)(?:号楼|栋|幢|号|-)(?:(?P<u>\d+)(?:单元|-))?(?:(?P<r>\d+)室?)?$")

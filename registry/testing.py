@@ -11,8 +11,8 @@ from accounts.models import Role
 from accounts.testing import PASSWORD, make_user  # noqa: F401 (tests take both from here)
 from regions import services as rs
 
-from . import idnumber
 from . import services as reg
+from .services import idnumber
 
 
 def add_person(household, name, birth, gender, seq, relation="head", phone="", **data):

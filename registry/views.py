@@ -422,7 +422,7 @@ def _clash_link(user, error: DomainError, raw_number: str):
     """For "ID already registered": the existing record, when the user may open it."""
     if error.code != "id_number_taken":
         return None
-    from . import idnumber
+    from .services import idnumber
 
     try:
         clash = services.find_by_id_number(idnumber.parse(raw_number).number)

@@ -193,8 +193,8 @@ def test_the_home_page_is_chinese_by_default_and_english_after_the_switch(world,
 
 @pytest.mark.django_db
 def test_a_refused_form_explains_itself_in_chinese(world, login):
-    from registry import idnumber
     from registry.models import Resident
+    from registry.services import idnumber
 
     good = idnumber.make("320508", dt.date(1985, 4, 12), "F", 300)
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
@@ -212,8 +212,8 @@ def test_a_refused_form_explains_itself_in_chinese(world, login):
 @pytest.mark.django_db
 def test_api_errors_carry_the_chinese_message_and_the_english_one(world):
     from accounts.services import issue_token
-    from registry import idnumber
     from registry.models import Resident
+    from registry.services import idnumber
 
     key, _row = issue_token(world.grid1_user)
     api = Client(headers={"Authorization": f"Bearer {key}"})

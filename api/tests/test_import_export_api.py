@@ -5,8 +5,8 @@ import xlsxwriter
 from django.core.files.uploadedfile import SimpleUploadedFile
 from python_calamine import CalamineWorkbook
 
-from registry import idnumber
 from registry.models import ImportJob, Resident
+from registry.services import idnumber
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

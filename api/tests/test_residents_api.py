@@ -1,8 +1,8 @@
 import datetime as dt
 
 from accounts.models import PersonalDataAccess
-from registry import idnumber
 from registry.models import CareTag, EventKind, Resident, ResidentStatus, ResidentTag
+from registry.services import idnumber
 
 JSON = "application/json"
 

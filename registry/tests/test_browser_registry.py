@@ -62,7 +62,7 @@ def test_reveal_shows_the_full_id_number_and_logs_the_access(page):
 
 
 def _sheet(path):
-    from registry import idnumber
+    from registry.services import idnumber
 
     good = idnumber.make("320508", dt.date(1971, 6, 1), "M", 450)
     bad = idnumber.make("320508", dt.date(1973, 8, 9), "F", 451)

@@ -8,7 +8,7 @@ from accounts.models import Role, RoleAssignment, User
 from linli import pii
 from regions.models import Level, Region
 from regions.services import point_to_grid
-from registry import demo, idnumber
+from registry import demo
 from registry.models import (
     Building,
     EventKind,
@@ -21,8 +21,8 @@ from registry.models import (
     ResidentEvent,
     ResidentTag,
 )
-from registry.pinyin import name_pinyin
-from registry.services import valid_credit_code
+from registry.services import idnumber, valid_credit_code
+from registry.services.pinyin import name_pinyin
 
 SMALL = 400
 

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from linli.errors import DomainError
-from registry import idnumber
+from registry.services import idnumber
 
 
 def test_it_accepts_the_standard_test_vector():

@@ -9,9 +9,10 @@ from cryptography.exceptions import InvalidTag
 
 from linli import pii
 from linli.errors import DomainError
-from registry import idnumber, importer
-from registry import validators as v
+from registry import importer
 from registry.models import Resident
+from registry.services import idnumber
+from registry.services import validators as v
 from registry.tests.test_import_support import person_id, row, run, statuses
 
 TODAY = dt.date(2024, 6, 1)

@@ -5,7 +5,7 @@ import random
 from faker.providers.person.zh_CN import Provider
 from pypinyin import Style, lazy_pinyin
 
-from registry.pinyin import COMPOUND, SURNAMES, name_pinyin, syllable
+from registry.services.pinyin import COMPOUND, SURNAMES, name_pinyin, syllable
 
 # Characters read differently by pypinyin's phrase dictionary in some pairs (行 xing/hang, 朝 chao/zhao,
 # 露 lu/lou), or on purpose by the name reader (长 chang, 重 chong).

@@ -9,8 +9,8 @@ import xlsxwriter
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from registry import idnumber
 from registry.models import ImportJob, Resident
+from registry.services import idnumber
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import PersonalDataAccess
-from registry import idnumber, services
+from registry import services
 from registry.models import EventKind, Resident, ResidentStatus, ResidentTag
+from registry.services import idnumber
 
 
 def url(name, *args):

@@ -128,7 +128,7 @@ def test_staff_enter_a_hotline_call_with_the_callers_phone_masked(world, cats, l
 def test_a_hotline_call_links_a_resident_of_the_area_by_id_number(world, cats, login):
     import datetime as dt
 
-    from registry import idnumber
+    from registry.services import idnumber
 
     head = world.g1.residents[0]  # 张三, the first person build_world registers
     plain = idnumber.make("320508", dt.date(1950, 3, 1), "M", 1)
@@ -139,7 +139,7 @@ def test_a_hotline_call_links_a_resident_of_the_area_by_id_number(world, cats, l
 def test_a_hotline_call_refuses_a_resident_outside_the_area(world, cats, login):
     import datetime as dt
 
-    from registry import idnumber
+    from registry.services import idnumber
 
     plain = idnumber.make("320508", dt.date(1950, 3, 3), "M", 7)  # 王五 of grid3 (another community)
     r = login(world.community1).post(reverse("workorders:hotline"), {"category": cats["dispute"].pk, "id_number": plain, "region": world.grid1.pk})

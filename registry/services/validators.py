@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from linli.errors import DomainError
 from linli.pii import clean_text, normalize_phone
 
-from .models import Gender, HouseUse, PoliticalStatus, Relation, ResidenceType
+from ..models import Gender, HouseUse, PoliticalStatus, Relation, ResidenceType
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 

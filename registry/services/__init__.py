@@ -17,10 +17,8 @@ from accounts.models import PersonalDataAccess
 from linli.errors import Conflict, DomainError, Forbidden
 from regions.models import Level, Region
 
-from . import idnumber
-from . import validators as v
-from .hooks import household_changed
-from .models import (
+from ..hooks import household_changed
+from ..models import (
     Building,
     CareTag,
     EventKind,
@@ -34,6 +32,8 @@ from .models import (
     ResidentStatus,
     ResidentTag,
 )
+from . import idnumber
+from . import validators as v
 from .pinyin import name_pinyin
 
 
@@ -452,7 +452,7 @@ def valid_credit_code(code: str) -> bool:
 
 
 def _org_fields(o: Organization, data: dict):
-    from .models import OrgKind
+    from ..models import OrgKind
 
     if "name" in data:
         name = v.clean_text(data["name"])
