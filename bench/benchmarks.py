@@ -174,7 +174,7 @@ def _export_child(user_pk: int, conn) -> None:
     import resource
 
     from accounts.models import User
-    from registry.exporter import export_residents_xlsx
+    from registry.exports import export_residents_xlsx
 
     connections.close_all()
     try:
@@ -349,11 +349,11 @@ def raw_import(path: Path) -> dict:
 
 
 def linli_import(path: Path, actor, region) -> dict:
-    """registry.importer: an ImportJob as start_import stores it, then run_import timed directly."""
+    """registry.services.importer: an ImportJob as start_import stores it, then run_import timed directly."""
     from django.core.files.base import ContentFile
 
-    from registry.importer import run_import
     from registry.models import ImportJob, ImportStatus, Resident
+    from registry.services.importer import run_import
 
     def run():
         job = ImportJob(created_by=actor, mode="atomic", status=ImportStatus.PENDING, original_name=path.name)
@@ -365,7 +365,7 @@ def linli_import(path: Path, actor, region) -> dict:
         # the import alone, then the report.
         from huey.contrib.djhuey import HUEY
 
-        from registry.exporter import import_report_xlsx
+        from registry.exports import import_report_xlsx
 
         HUEY.immediate = False
         try:
@@ -521,7 +521,7 @@ def import_bench(users: dict, *, rows: int = 100_000, runs: int = 3, iex_rows: i
         try:
             ours.append(linli_import(path, users["street"], street))
         except ImportError as e:
-            ours.append({"error": f"registry.importer not available: {e}"})
+            ours.append({"error": f"registry.services.importer not available: {e}"})
     out["raw"], out["linli"] = _median_run(raws), _median_run(ours)
     if not skip_iex:
         if ensure_import_export():

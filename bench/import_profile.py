@@ -12,7 +12,7 @@ shared, so wall time alone says little). For each database, in a process of its 
    TEMPLATE on PostgreSQL), then
    - the raw baseline: python-calamine read + one executemany of the same rows into a flat table,
      committed;
-   - registry.importer.run_import of the sheet (atomic mode), committed, with the phase timings
+   - registry.services.importer.run_import of the sheet (atomic mode), committed, with the phase timings
      the importer records in its outcome, and its report (the report is a separate job in
      production; under immediate huey it runs inside run_import, so it is timed apart too).
 
@@ -211,8 +211,9 @@ def raw_baseline(path: Path, clock: Clock) -> dict:
 def linli_import(path: Path, clock: Clock, profile: bool) -> dict:
     from django.core.files.base import ContentFile
 
-    from registry import importer
     from registry.models import ImportJob, ImportStatus, Resident
+    from registry.services import importer
+    from registry.services.importer import check
 
     user, street = _street()
     job = ImportJob(created_by=user, mode="atomic", status=ImportStatus.PENDING, original_name=path.name)
@@ -235,7 +236,7 @@ def linli_import(path: Path, clock: Clock, profile: bool) -> dict:
     if profile:
         import cProfile
 
-        importer.WORKERS = 1
+        check.WORKERS = 1
         prof = cProfile.Profile()
     try:
         t0 = clock.now()

@@ -93,7 +93,7 @@ def _section(r: dict) -> list[str]:
         if "seconds" in li:
             ratio = li["seconds"] / raw["seconds"]
             lines.append(
-                f"| registry.importer run_import (atomic; {li['status']}, {li['created']:,} created, {li['errors']} errors) "
+                f"| registry.services.importer run_import (atomic; {li['status']}, {li['created']:,} created, {li['errors']} errors) "
                 f"| {_f(li['seconds'], ' s')}{runs(li)} | raw ×{ratio:.2f} | ≤ 3× raw | {_ok(ratio <= 3)} |"
             )
             if "report_seconds" in li:
@@ -102,7 +102,7 @@ def _section(r: dict) -> list[str]:
                     f"| {_f(li['report_seconds'], ' s')} | — | — | — |"
                 )
         else:
-            lines.append(f"| registry.importer | {li.get('error')} | | | |")
+            lines.append(f"| registry.services.importer | {li.get('error')} | | | |")
         if "seconds" in iex and "seconds" in li:
             scale = f["rows"] / iex["rows"] if iex.get("rows") else 1
             # tablib reads the whole file before the rows are cut, so only the per-row part scales.
@@ -113,7 +113,7 @@ def _section(r: dict) -> list[str]:
             speedup = est / li["seconds"]
             lines.append(
                 f"| django-import-export 4.4.3 ModelResource, same file{note} ({iex['created']:,} created, "
-                f"{iex['errors']} errors) | {_f(est, ' s')} | registry.importer is {speedup:.1f}× faster | ≥ 10× faster | "
+                f"{iex['errors']} errors) | {_f(est, ' s')} | registry.services.importer is {speedup:.1f}× faster | ≥ 10× faster | "
                 f"{_ok(speedup >= 10)} |"
             )
         elif iex:

@@ -756,7 +756,7 @@ class ImportJobOut(Schema):
 
 
 def _job(job: ImportJob) -> dict:
-    from .importer import rows_done
+    from .services.importer import rows_done
 
     return {
         "id": job.pk,
@@ -784,7 +784,7 @@ def start_import(
     mode: Literal["atomic", "valid_rows"] = Form("atomic"),
     region_id: int | None = Form(None, description="Import into this node (within your area); default your home node."),
 ):
-    from . import importer
+    from .services import importer
 
     user = request.auth
     access.require(user, "registry.import")
@@ -828,11 +828,11 @@ class ExportQuery(Schema):
 @router.get("/export", response=errors(), openapi_extra=_xlsx_response("The residents, masked."),
             summary="Residents of your area as .xlsx (same filters as the list)")
 def export(request, filters: Query[ExportQuery]):
-    from . import exporter
+    from . import exports
 
     user = request.auth
     access.require(user, "registry.export")
-    path = exporter.export_residents_xlsx(user, q=filters.q, tag=filters.tag, region_path=_region_path(user, filters.region_id))
+    path = exports.export_residents_xlsx(user, q=filters.q, tag=filters.tag, region_path=_region_path(user, filters.region_id))
     name = f"residents-{dt.date.today():%Y%m%d}.xlsx"
     response = FileResponse(open(path, "rb"), as_attachment=True, filename=name, content_type=XLSX)
     _remove_after(response, path)

@@ -5,7 +5,7 @@ from huey.contrib.djhuey import db_task
 
 @db_task()
 def import_job(job_id: int):
-    from .importer import run_import
+    from .services.importer import run_import
 
     run_import(job_id)
 
@@ -14,7 +14,7 @@ def import_job(job_id: int):
 def import_report(job_id: int):
     """The row-by-row report of a finished import (written after the import, so the job's
     result is visible at once and the report follows)."""
-    from .exporter import import_report_xlsx
+    from .exports import import_report_xlsx
     from .models import ImportJob
 
     job = ImportJob.objects.get(pk=job_id)

@@ -201,7 +201,7 @@ def resident_list(request):
 @registry_view("registry.export")
 @require_http_methods(["GET"])
 def export(request):
-    from .exporter import export_residents_xlsx
+    from .exports import export_residents_xlsx
 
     f = _filters(request)
     fd, path = tempfile.mkstemp(prefix="linli-export-", suffix=".xlsx")
@@ -822,7 +822,7 @@ def import_index(request):
     form = ImportForm(request.POST or None, request.FILES or None, user=user,
                       initial={"region": str(home.pk) if home else ""})
     if request.method == "POST" and form.is_valid():
-        from .importer import start_import
+        from .services.importer import start_import
 
         d = form.cleaned_data
         try:
@@ -840,56 +840,11 @@ def import_index(request):
 @registry_view("registry.import")
 @require_http_methods(["GET"])
 def import_template(request):
-    from .importer import template_xlsx
+    from .exports import template_xlsx
 
     response = HttpResponse(template_xlsx(), content_type=XLSX)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''%E5%B1%85%E6%B0%91%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
     return response
-
-
-def _refused_rows(job, limit: int = 200) -> tuple[list[str], list[list[str]], int]:
-    """Header and refused rows from the job's row report (the rows whose status says 错误), for
-    the page: the reason next to the name, ID numbers and phones masked like every other list."""
-    if not job.report:
-        return [], [], 0
-    from python_calamine import CalamineWorkbook
-
-    from linli.pii import mask_id_number, mask_phone
-
-    from .importer import ALIASES, _norm_header
-
-    try:
-        with job.report.open("rb") as fh:
-            sheet = CalamineWorkbook.from_filelike(fh).get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except Exception:
-        return [], [], 0
-    header_at = next((i for i, row in enumerate(sheet[:6]) if any("姓名" in str(c) for c in row)), None)
-    if header_at is None:
-        return [], [], 0
-    header = [str(c).strip() for c in sheet[header_at]]
-    keys = [ALIASES.get(_norm_header(h), "") for h in header]
-    status_col = next((i for i, h in enumerate(header) if h in ("导入结果", "结果", "状态")), None)
-    refused, total = [], 0
-    for row in sheet[header_at + 1:]:
-        cells = ["" if c is None else (str(int(c)) if isinstance(c, float) and c.is_integer() else str(c)) for c in row]
-        cells += [""] * (len(header) - len(cells))
-        if not any(cell.startswith("错误") for cell in cells):
-            continue
-        total += 1
-        if len(refused) < limit:
-            for i, key in enumerate(keys):
-                if key == "id_number":
-                    cells[i] = mask_id_number(cells[i].strip())
-                elif key == "phone":
-                    cells[i] = mask_phone(cells[i].strip())
-            refused.append(cells)
-    # Row number, name and reason first; then the other columns that hold something.
-    first = [i for i, h in enumerate(header) if h == "行号"] + [i for i, k in enumerate(keys) if k == "name"][:1]
-    if status_col is not None:
-        first.append(status_col)
-    rest = [i for i in range(len(header)) if i not in first and header[i] and any(r[i] for r in refused)]
-    order = first + rest
-    return [header[i] for i in order], [[r[i] for i in order] for r in refused], total
 
 
 @registry_view("registry.import")
@@ -898,11 +853,12 @@ def import_job(request, pk):
     user = request.user
     job = get_scoped(access.import_jobs(user).select_related("region", "created_by"), user, pk)
     running = job.status in (ImportStatus.PENDING, ImportStatus.RUNNING)
-    from .importer import rows_done
+    from .exports import refused_rows
+    from .services.importer import rows_done
 
     processed = rows_done(job)
     percent = int(processed * 100 / job.total_rows) if job.total_rows else 0
-    header, refused, refused_total = ([], [], 0) if running else _refused_rows(job)
+    header, refused, refused_total = ([], [], 0) if running else refused_rows(job)
     ctx = {"job": job, "running": running, "percent": min(percent, 100), "processed": processed, "header": header,
            "refused": refused, "refused_total": refused_total}
     if request.htmx:

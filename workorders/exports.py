@@ -2,7 +2,7 @@
 
 The queryset comes scoped from the view (access.py); rows are read with `.values().iterator()`
 and written by linli.xlsx as they arrive, so memory stays flat. Only the masked reporter phone
-leaves the database; free text goes through registry.exporter.safe_text (no formulas).
+leaves the database; free text goes through registry.exports.safe_text (no formulas).
 """
 
 import datetime as dt
@@ -13,7 +13,7 @@ from django.http import FileResponse
 from django.utils import timezone
 
 from linli.xlsx import StreamingWorkbook
-from registry.exporter import safe_text
+from registry.exports import safe_text
 
 from .models import Source, Status, WorkOrder
 

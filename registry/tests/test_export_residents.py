@@ -6,7 +6,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from linli.errors import Forbidden
-from registry import exporter, services
+from registry import exports as exporter
+from registry import services
 from registry.models import Building
 
 

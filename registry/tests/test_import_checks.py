@@ -9,10 +9,10 @@ from cryptography.exceptions import InvalidTag
 
 from linli import pii
 from linli.errors import DomainError
-from registry import importer
 from registry.models import Resident
 from registry.services import idnumber
 from registry.services import validators as v
+from registry.services.importer import check
 from registry.tests.test_import_support import person_id, row, run, statuses
 
 TODAY = dt.date(2024, 6, 1)
@@ -20,8 +20,8 @@ TODAY = dt.date(2024, 6, 1)
 
 def _fast_id(raw):
     try:
-        return importer._id_number(TODAY)(raw)
-    except importer.RowError as e:
+        return check._id_number(TODAY)(raw)
+    except check.RowError as e:
         return e.text
 
 
@@ -29,9 +29,9 @@ def _reference_id(raw):
     if isinstance(raw, float) and raw >= 1e16:
         return "float"
     try:
-        idn = idnumber.parse(importer._cell(raw), today=TODAY)
+        idn = idnumber.parse(check._cell(raw), today=TODAY)
     except DomainError as e:
-        return importer._msg(e, "身份证号")
+        return check._column_message(e, "身份证号")
     return idn.number, idn.birth_date, idn.gender
 
 
@@ -73,12 +73,12 @@ def test_the_phone_short_cut_agrees_with_parse_phone():
     for raw in ["13800138000", "12800138000", "1380013800", "138001380001", "１3800138000", "138 0013 8000",
                 "+8613800138000", "02588886666", "13800138000.0", 13800138000.0, "abc", "10000000000"]:
         try:
-            ref = v.parse_phone(importer._cell(raw))
+            ref = v.parse_phone(check._cell(raw))
         except DomainError as e:
             ref = f"联系电话：{e.text()}"
         try:
-            fast = importer._phone(raw)
-        except importer.RowError as e:
+            fast = check._phone(raw)
+        except check.RowError as e:
             fast = e.text
         assert fast == ref, raw
 

@@ -6,8 +6,10 @@ import io
 import pytest
 
 from linli.errors import DomainError, Forbidden
-from registry import importer
+from registry import exports
 from registry.models import ImportJob, Resident
+from registry.services.importer import check as importer  # importer.idnumber: the ID number rules of the row checks
+from registry.services.importer import job as import_job
 from registry.tests.test_import_support import HEADER, person_id, report_rows, row, run, upload, xlsx_bytes
 
 
@@ -19,7 +21,7 @@ def media(settings, tmp_path):
 def test_template_has_chinese_headers_an_example_row_and_instructions(db):
     from python_calamine import CalamineWorkbook
 
-    wb = CalamineWorkbook.from_filelike(io.BytesIO(importer.template_xlsx()))
+    wb = CalamineWorkbook.from_filelike(io.BytesIO(exports.template_xlsx()))
     assert wb.sheet_names == ["居民信息", "填写说明"]
     rows = wb.get_sheet_by_index(0).to_python()
     assert rows[0] == HEADER
@@ -32,7 +34,7 @@ def test_template_has_chinese_headers_an_example_row_and_instructions(db):
 
 
 def test_the_template_example_row_imports(world):
-    job = importer.start_import(world.grid1_user, upload(importer.template_xlsx(), "模板.xlsx"))
+    job = import_job.start_import(world.grid1_user, upload(exports.template_xlsx(), "模板.xlsx"))
     assert job.status == "done", job.message
     assert Resident.objects.filter(name="张三", id_number_masked="1101**********002X").exists()
 
@@ -40,20 +42,20 @@ def test_the_template_example_row_imports(world):
 def test_a_renamed_file_that_is_not_a_spreadsheet_is_refused(world):
     before = ImportJob.objects.count()
     with pytest.raises(DomainError) as e:
-        importer.start_import(world.grid1_user, upload(b"MZ\x90\x00 this is a program" * 20, "台账.xlsx"))
+        import_job.start_import(world.grid1_user, upload(b"MZ\x90\x00 this is a program" * 20, "台账.xlsx"))
     assert e.value.code == "import_file_type"
     with pytest.raises(DomainError):
-        importer.start_import(world.grid1_user, upload(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "台账.csv"))
+        import_job.start_import(world.grid1_user, upload(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "台账.csv"))
     # A real workbook with the wrong extension is refused too.
     with pytest.raises(DomainError):
-        importer.start_import(world.grid1_user, upload(xlsx_bytes([]), "台账.txt"))
+        import_job.start_import(world.grid1_user, upload(xlsx_bytes([]), "台账.txt"))
     assert ImportJob.objects.count() == before
 
 
 def test_a_file_over_the_size_limit_is_refused(world, settings):
     settings.LINLI_MAX_UPLOAD_BYTES = 1000
     with pytest.raises(DomainError) as e:
-        importer.start_import(world.grid1_user, upload(b"PK\x03\x04" + b"0" * 2000, "big.xlsx"))
+        import_job.start_import(world.grid1_user, upload(b"PK\x03\x04" + b"0" * 2000, "big.xlsx"))
     assert e.value.code == "import_file_too_big"
     assert ImportJob.objects.count() == 0
 

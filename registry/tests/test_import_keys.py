@@ -1,12 +1,14 @@
 """PostgreSQL: the streamed write checks the foreign keys of the rows it wrote once per key
-(registry.importer._KeysCheckedOnce) instead of a trigger per row and key. It must refuse what
+(registry.services.importer.write.KeysCheckedOnce) instead of a trigger per row and key. It must refuse what
 the triggers refuse, lock what they lock, and leave the triggers on for everything after it."""
 
 import pytest
 from django.db import IntegrityError, OperationalError, connection, connections, transaction
 
-from registry import importer
 from registry.models import Building, Household, Resident
+from registry.services import importer
+from registry.services.importer import plan
+from registry.services.importer import write as import_write
 from registry.tests.test_import_split import sheet
 from registry.tests.test_import_streamed import Undo, households, registry_now, small_parts  # noqa: F401 (autouse)
 from registry.tests.test_import_support import statuses, upload
@@ -23,9 +25,9 @@ def replication_role() -> str:
 def imported(user, data, monkeypatch, *, once: bool):
     """The registry a streamed import leaves with the keys checked once or by the triggers, undone."""
     finished = []
-    real = importer._KeysCheckedOnce.finish
-    monkeypatch.setattr(importer, "CHECK_KEYS_ONCE", once)
-    monkeypatch.setattr(importer._KeysCheckedOnce, "finish", lambda self: finished.append(1) or real(self))
+    real = import_write.KeysCheckedOnce.finish
+    monkeypatch.setattr(import_write, "CHECK_KEYS_ONCE", once)
+    monkeypatch.setattr(import_write.KeysCheckedOnce, "finish", lambda self: finished.append(1) or real(self))
     try:
         with transaction.atomic():
             job = importer.start_import(user, upload(data), mode="atomic")
@@ -49,8 +51,8 @@ def test_keys_checked_once_leave_the_registry_as_the_triggers_do_and_turn_the_tr
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("once", [True, False])
 def test_a_row_naming_a_household_that_does_not_exist_undoes_the_whole_import(world, monkeypatch, once):
-    monkeypatch.setattr(importer, "CHECK_KEYS_ONCE", once)
-    real = importer.Plan.write
+    monkeypatch.setattr(import_write, "CHECK_KEYS_ONCE", once)
+    real = plan.Plan.write
     broken = []
 
     def write(plan):  # a writer bug: the first batch's first resident pointed at no household
@@ -61,7 +63,7 @@ def test_a_row_naming_a_household_that_does_not_exist_undoes_the_whole_import(wo
                           '(SELECT max("id") FROM "registry_resident")')
             broken.append(1)
 
-    monkeypatch.setattr(importer.Plan, "write", write)
+    monkeypatch.setattr(plan.Plan, "write", write)
     before = Resident.objects.count()
     job = importer.start_import(world.grid1_user, upload(sheet(households(40, tags=False))), mode="atomic")
     job.refresh_from_db()
@@ -75,7 +77,7 @@ def test_the_rows_the_new_rows_name_are_locked_until_the_commit_and_missing_ones
     other = connections.create_connection("default")
     try:
         with transaction.atomic():
-            keys = importer._KeysCheckedOnce()
+            keys = import_write.KeysCheckedOnce()
             keys.start()
             assert replication_role() == "replica"
             Building.objects.create(region=world.grid1, region_path=world.grid1.path, estate="锁楼", number="1")
@@ -92,7 +94,7 @@ def test_the_rows_the_new_rows_name_are_locked_until_the_commit_and_missing_ones
     # below it (a row that was there before) are both looked for.
     for head in ("made", "older"):
         with pytest.raises(IntegrityError, match="registry_resident"), transaction.atomic():
-            keys = importer._KeysCheckedOnce()
+            keys = import_write.KeysCheckedOnce()
             keys.start()
             top = keys.floor[Resident]
             head_id = top + 1000 if head == "made" else -5

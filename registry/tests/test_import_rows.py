@@ -163,21 +163,21 @@ def test_new_rows_get_ids_from_the_sequence_even_when_its_values_are_not_one_run
 
 @pytest.mark.django_db
 def test_the_bulk_insert_writes_every_row_in_order_whatever_their_number_and_a_failure_leaves_none():
-    """importer._insert writes ROWS_PER_INSERT rows a statement on SQLite and the rest one by one;
+    """write._insert writes ROWS_PER_INSERT rows a statement on SQLite and the rest one by one;
     a statement that fails fails the whole write, and the transaction around it takes all back."""
     from django.db import IntegrityError, transaction
 
-    from registry import importer
     from registry.models import CareTag
+    from registry.services.importer import write
 
     cols = ["code", "name", "name_en", "category", "active", "sort"]
     rows = [(f"bulk-{i:03}", f"标签{i}", "", "care", True, i) for i in range(123)]
-    importer._insert(CareTag, cols, rows)
+    write._insert(CareTag, cols, rows)
     got = list(CareTag.objects.filter(code__startswith="bulk-").order_by("id").values_list("code", "name", "sort"))
     assert got == [(r[0], r[1], r[5]) for r in rows]
     clash = [(f"more-{i:03}", "又一个", "", "care", True, 1) for i in range(60)]
     clash[54] = ("bulk-007", "重复", "", "care", True, 1)  # within the second statement of fifty
     with pytest.raises(IntegrityError), transaction.atomic():
-        importer._insert(CareTag, cols, clash)
+        write._insert(CareTag, cols, clash)
     assert not CareTag.objects.filter(code__startswith="more-").exists()
     assert CareTag.objects.filter(code__startswith="bulk-").count() == 123

@@ -1,4 +1,4 @@
-"""Big sheets are read in parts by the checking processes (registry.importer.SplitSheet): the
+"""Big sheets are read in parts by the checking processes (registry.services.importer.read.SplitSheet): the
 parts must give exactly the rows a whole read gives, and an import must come out the same."""
 
 import datetime as dt
@@ -9,8 +9,10 @@ import zipfile
 import pytest
 import xlsxwriter
 
-from registry import importer
 from registry.models import Resident
+from registry.services.importer import check, headers
+from registry.services.importer import job as import_job
+from registry.services.importer import read as importer  # the reader: SplitSheet, read_rows
 from registry.tests.test_import_support import HEADER, person_id, report_rows, row, statuses, upload
 
 
@@ -51,7 +53,7 @@ def people(n, start=1000):
         birth = dt.date(1950 + i % 50, 1 + i % 12, 1 + i % 28)
         values = row(name=f"测试{chr(0x4e00 + i)}", id_number=person_id(birth.year, birth.month, birth.day, seq=start + i),
                      room=f"{101 + i}", relation="")
-        values[importer.HEADERS.index(("birth_date", "出生日期", False))] = birth  # an Excel date cell
+        values[headers.HEADERS.index(("birth_date", "出生日期", False))] = birth  # an Excel date cell
         out.append(values)
     return out
 
@@ -59,7 +61,7 @@ def people(n, start=1000):
 def whole(path):
     """{sheet row number: row} of the non-empty rows of a whole read, trailing empty cells dropped."""
     rows = importer.read_rows(str(path), "xlsx")
-    return {i + 1: _trim(r) for i, r in enumerate(rows) if importer._filled(r)}
+    return {i + 1: _trim(r) for i, r in enumerate(rows) if importer.row_filled(r)}
 
 
 def _trim(r):
@@ -83,7 +85,7 @@ def test_the_parts_of_a_sheet_hold_exactly_the_rows_of_a_whole_read(tmp_path, mo
     got = {}
     for k in range(parts):
         for n, r in split.part(k):
-            if importer._filled(r):
+            if importer.row_filled(r):
                 assert n not in got
                 got[n] = _trim(r)
     expected = whole(path)
@@ -115,7 +117,7 @@ def test_a_sheet_without_row_numbers_or_too_small_is_read_whole(tmp_path, monkey
 
 
 def _import(user, data, mode):
-    job = importer.start_import(user, upload(data), mode=mode)
+    job = import_job.start_import(user, upload(data), mode=mode)
     job.refresh_from_db()
     return job
 
@@ -126,19 +128,19 @@ def test_an_import_read_in_parts_comes_out_as_one_read_whole(world, monkeypatch)
     rows[40][1] = rows[3][1]  # the same person twice
     data = sheet(rows, title="台账", gaps={10, 33})
 
-    monkeypatch.setattr(importer, "WORKERS", 1)
+    monkeypatch.setattr(check, "WORKERS", 1)
     whole_job = _import(world.grid1_user, data, "valid_rows")
     whole_report, whole_statuses = report_rows(whole_job), statuses(whole_job)
     made = sorted(Resident.objects.filter(name__startswith="测试").values_list("name", "birth_date", "household__house__room"))
     Resident.objects.filter(name__startswith="测试").update(name="旧")  # the next import must make them anew...
     assert whole_job.created_count == 58 and whole_job.error_count == 2
 
-    monkeypatch.setattr(importer, "WORKERS", 3)
+    monkeypatch.setattr(check, "WORKERS", 3)
     monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", 0)
-    monkeypatch.setattr(importer, "_streams", lambda kind: False)  # test_import_streamed.py has that path
+    monkeypatch.setattr(import_job, "_streams", lambda kind: False)  # test_import_streamed.py has that path
     calls = []
-    real = importer._read_and_check
-    monkeypatch.setattr(importer, "_read_and_check", lambda split, *a: calls.append(len(split.bounds)) or real(split, *a))
+    real = import_job._read_and_check
+    monkeypatch.setattr(import_job, "_read_and_check", lambda split, *a: calls.append(len(split.bounds)) or real(split, *a))
     split_job = _import(world.grid1_user, data, "valid_rows")
     assert calls == [3]
     # ... so updates, as the same ID numbers are registered: same rows, same outcome per row.
@@ -150,7 +152,7 @@ def test_an_import_read_in_parts_comes_out_as_one_read_whole(world, monkeypatch)
 
 
 def test_an_atomic_import_read_in_parts_rejects_a_bad_row_in_a_later_part(world, monkeypatch):
-    monkeypatch.setattr(importer, "WORKERS", 2)
+    monkeypatch.setattr(check, "WORKERS", 2)
     monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", 0)
     rows = people(40, start=2000)
     rows[-1][1] = "12345"

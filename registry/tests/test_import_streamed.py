@@ -1,5 +1,5 @@
 """A big sheet is written part by part while the later parts are still being checked
-(registry.importer._write_while_checking). Whatever the file, the registry must come out exactly
+(registry.services.importer.job._write_while_checking). Whatever the file, the registry must come out exactly
 as the one-step import leaves it: the streamed write keeps a file only when every row is new and
 valid, and otherwise undoes its parts and takes the one-step path."""
 
@@ -9,8 +9,10 @@ import pytest
 from auditlog.models import LogEntry
 from django.db import connection, transaction
 
-from registry import importer
-from registry.models import Building, House, Household, HouseholdMembership, Resident, ResidentEvent, ResidentTag
+from registry.models import Building, House, Household, HouseholdMembership, ImportJob, Resident, ResidentEvent, ResidentTag
+from registry.services import importer
+from registry.services.importer import check, plan, read
+from registry.services.importer import job as import_job
 from registry.tests.test_import_split import sheet
 from registry.tests.test_import_support import person_id, row, statuses, upload
 
@@ -20,9 +22,9 @@ RELATIONS = ["户主", "配偶", "子女", "子女"]
 @pytest.fixture(autouse=True)
 def small_parts(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
-    monkeypatch.setattr(importer, "WORKERS", 2)
-    monkeypatch.setattr(importer, "SPLIT_MIN_BYTES", 0)
-    monkeypatch.setattr(importer, "STREAM_PART_BYTES", 2_000)  # about ten rows a part
+    monkeypatch.setattr(check, "WORKERS", 2)
+    monkeypatch.setattr(read, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(import_job, "STREAM_PART_BYTES", 2_000)  # about ten rows a part
 
 
 def households(n, start=3000, tags=True) -> list[list]:
@@ -66,7 +68,7 @@ class Undo(Exception):
 def one_step(user, data, mode, monkeypatch):
     """The registry and row statuses the one-step import gives, then undone."""
     with monkeypatch.context() as m:
-        m.setattr(importer, "_streams", lambda kind: False)
+        m.setattr(import_job, "_streams", lambda kind: False)
         try:
             with transaction.atomic():
                 job = importer.start_import(user, upload(data), mode=mode)
@@ -79,18 +81,18 @@ def one_step(user, data, mode, monkeypatch):
 
 def streamed(user, data, mode, monkeypatch):
     kept = []
-    real = importer._write_while_checking
+    real = import_job._write_while_checking
 
     def spy(*a):
         try:
             out = real(*a)
-        except importer._NotStreamed:
+        except import_job._NotStreamed:
             kept.append(False)
             raise
         kept.append(True)
         return out
 
-    monkeypatch.setattr(importer, "_write_while_checking", spy)
+    monkeypatch.setattr(import_job, "_write_while_checking", spy)
     job = importer.start_import(user, upload(data), mode=mode)
     job.refresh_from_db()
     return (registry_now(), statuses(job), job.status, job.created_count, job.updated_count), kept
@@ -100,8 +102,8 @@ def test_a_file_of_new_people_is_written_as_it_is_checked_and_comes_out_as_in_on
     data = sheet(households(40))
     before = one_step(world.grid1_user, data, "atomic", monkeypatch)
     opened = []
-    real_open = importer.SplitSheet.open.__func__
-    monkeypatch.setattr(importer.SplitSheet, "open",
+    real_open = read.SplitSheet.open.__func__
+    monkeypatch.setattr(read.SplitSheet, "open",
                         classmethod(lambda cls, path, parts, **kw: opened.append(parts) or real_open(cls, path, parts, **kw)))
     after, kept = streamed(world.grid1_user, data, "atomic", monkeypatch)
     assert kept == [True] and opened[0] >= 8
@@ -139,14 +141,14 @@ def test_a_file_the_streamed_write_cannot_take_whole_comes_out_as_in_one_step(wo
 @pytest.mark.django_db(transaction=True)
 def test_the_rows_checked_show_while_a_streamed_import_runs(world, monkeypatch):
     seen = []
-    real = importer.Plan.write
+    real = plan.Plan.write
 
     def write(plan):
-        job = importer.ImportJob.objects.get(pk=plan.job.pk)
+        job = ImportJob.objects.get(pk=plan.job.pk)
         seen.append(importer.rows_done(job))
         return real(plan)
 
-    monkeypatch.setattr(importer.Plan, "write", write)
+    monkeypatch.setattr(plan.Plan, "write", write)
     job = importer.start_import(world.grid1_user, upload(sheet(households(40, tags=False))), mode="atomic")
     job.refresh_from_db()
     assert job.status == "done", [s for s in statuses(job) if s.startswith("错误")][:3]
@@ -159,7 +161,7 @@ def test_the_rows_checked_show_while_a_streamed_import_runs(world, monkeypatch):
 def test_a_streamed_import_run_inside_a_caller_transaction_does_not_wait_for_its_own_job_row(world):
     from django.core.files.base import ContentFile
 
-    job = importer.ImportJob(created_by=world.grid1_user, mode="atomic", status="pending", original_name="台账.xlsx")
+    job = ImportJob(created_by=world.grid1_user, mode="atomic", status="pending", original_name="台账.xlsx")
     job.set_region(world.grid1)
     job.file.save("台账.xlsx", ContentFile(sheet(households(40, tags=False))), save=False)
     job.save()

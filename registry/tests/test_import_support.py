@@ -7,7 +7,6 @@ import io
 import xlsxwriter
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from registry import importer
 from registry.models import (
     Building,
     House,
@@ -19,7 +18,7 @@ from registry.models import (
     ResidentEvent,
     ResidentTag,
 )
-from registry.services import idnumber
+from registry.services import idnumber, importer
 
 HEADER = [label for _key, label, _req in importer.HEADERS]
 COLS = [key for key, _label, _req in importer.HEADERS]

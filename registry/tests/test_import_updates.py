@@ -5,8 +5,9 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
-from registry import importer, services
+from registry import services
 from registry.models import Building, House, Household, HouseholdMembership, Resident, ResidentEvent, ResidentTag
+from registry.services.importer import check
 from registry.tests.test_import_support import counts, person_id, row, run, statuses
 
 
@@ -169,9 +170,9 @@ def test_a_person_who_moved_out_moves_back_in(world):
 
 
 def test_big_files_are_checked_on_all_cores(world, monkeypatch):
-    monkeypatch.setattr(importer, "PARALLEL_MIN_ROWS", 10)
-    monkeypatch.setattr(importer, "WORKERS", 2)
-    monkeypatch.setattr(importer, "PROGRESS_EVERY", 7)
+    monkeypatch.setattr(check, "PARALLEL_MIN_ROWS", 10)
+    monkeypatch.setattr(check, "WORKERS", 2)
+    monkeypatch.setattr(check, "PROGRESS_EVERY", 7)
     rows = [row(name="并" + "一二三四五六七八九十"[k % 10] + "甲乙丙丁戊己庚辛壬癸"[k // 10], id_number=person_id(1980, 1, 1 + k % 28, "M", 400 + k),
                 room=str(100 + k)) for k in range(30)]
     rows.append(row(name="错行", id_number="1234", room="999"))

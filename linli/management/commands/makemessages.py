@@ -1,5 +1,5 @@
 """makemessages that also extracts `_g(...)`: modules whose `_` is gettext_lazy import the eager
-gettext as `_g` (e.g. registry/importer.py, whose row messages are formatted at once)."""
+gettext as `_g` (e.g. registry/services/importer/, whose row messages are formatted at once)."""
 
 from django.core.management.commands import makemessages
 
