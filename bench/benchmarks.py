@@ -55,7 +55,7 @@ def bench_users() -> dict:
 
 def _target():
     """A callable(user, q) -> ms for one request: the resident list page through the test
-    client when it exists, else registry.search.search_residents."""
+    client when it exists, else registry.access.search.search_residents."""
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
 
@@ -82,7 +82,7 @@ def _target():
         return "GET registry:resident_list (Django test client)", page
 
     from accounts import access
-    from registry.search import search_residents
+    from registry.access.search import search_residents
 
     def call(user, q):
         access.forget(user)
@@ -90,7 +90,7 @@ def _target():
         search_residents(user, q)
         return (time.perf_counter() - t) * 1000
 
-    return "registry.search.search_residents", call
+    return "registry.access.search.search_residents", call
 
 
 def as_a_server() -> None:
@@ -151,7 +151,7 @@ def search_bench(users: dict, sample: list, *, repeats: int = 200, seed: int = 3
 
 def id_lookup_bench(users: dict, sample: list, *, repeats: int = 300, seed: int = 5) -> dict:
     from accounts import access
-    from registry.search import search_residents
+    from registry.access.search import search_residents
 
     rng = random.Random(seed)
     user = users["city"]

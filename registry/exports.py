@@ -19,18 +19,17 @@ from collections import defaultdict
 from django.core.files.base import File
 from django.utils import timezone
 
-from accounts.access import scoped
-from linli.db import prefix_q, sqlite_pragmas
+from linli.db import sqlite_pragmas
 from linli.pii import clean_text, mask_id_number, mask_phone
 from linli.xlsx import RED, StreamingWorkbook
 from regions.models import Level, Region
 
 from . import access
+from .access.search import filter_residents
 from .models import (
     CareTag,
     Gender,
     ImportJob,
-    Organization,
     OrgKind,
     PoliticalStatus,
     Relation,
@@ -38,7 +37,6 @@ from .models import (
     ResidentStatus,
     ResidentTag,
 )
-from .search import filter_residents
 from .services import importer
 
 CHUNK = 2000
@@ -180,9 +178,7 @@ def export_residents_xlsx(user, *, q: str = "", tag: str = "", region_path: str 
 
 def _organisations_sheet(wb, user, region_path: str, names_cache: dict):
     ws = wb.add_sheet("单位", ORG_HEADERS, [40 if col == 4 else 16 for col in range(len(ORG_HEADERS))])
-    qs = scoped(Organization.objects.filter(archived_at__isnull=True), user)
-    if region_path:
-        qs = qs.filter(prefix_q("region_path", region_path))
+    qs = access.organizations_to_export(user, region_path)
     rows = qs.order_by("pk").values_list("name", "kind", "credit_code", "region_path", "address", "contact_name",
                                          "contact_phone_masked", "employees")
     for name, kind, code, path, address, contact, phone, employees in rows.iterator(chunk_size=CHUNK):

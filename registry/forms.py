@@ -1,14 +1,15 @@
 """Forms of the registry pages. They carry and redisplay what a person typed; the rules live in
-registry/services.py (and validators.py), whose DomainError messages land on the fields here."""
+registry.services (and its validators), whose DomainError messages land on the fields here."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.access import scoped
 from linli.pages import ServiceForm
-from regions.models import Level, Region
+from regions.access import home_region
+from regions.models import Level
 
+from . import access
 from .models import (
     CareTag,
     HouseUse,
@@ -26,13 +27,9 @@ MAX_REGION_OPTIONS = 1000
 
 def region_options(user, levels=(Level.COMMUNITY, Level.GRID), limit: int = MAX_REGION_OPTIONS) -> list[tuple[str, str]]:
     """Active communities and/or grids inside the user's scope, labelled "community · grid"."""
-    rows = list(
-        scoped(Region.objects.filter(level__in=levels, valid_to__isnull=True), user, field="path")
-        .order_by("path")
-        .only("id", "path", "name", "level")[:limit]
-    )
+    rows = access.place_options(user, levels, limit)
     parent_paths = {r.path[:16] for r in rows if r.level == Level.GRID}
-    parents = dict(Region.objects.filter(path__in=parent_paths).values_list("path", "name")) if parent_paths else {}
+    parents = access.place_names(parent_paths)
     out = []
     for r in rows:
         if r.level == Level.GRID:
@@ -49,17 +46,11 @@ def filter_region_options(user, limit: int = MAX_REGION_OPTIONS) -> list[tuple[s
     """Places to narrow a list by: the two levels below the user's widest node (a city admin
     picks districts and streets, a street officer communities and grids), so the list stays
     short at any city size."""
-    from regions.access import home_region
-
     home = home_region(user)
     if home is None or home.level >= Level.GRID:
         return []
     levels = tuple(lv for lv in (home.level + 1, home.level + 2) if lv <= Level.GRID)
-    rows = list(
-        scoped(Region.objects.filter(level__in=levels, valid_to__isnull=True), user, field="path")
-        .order_by("path")
-        .only("id", "path", "name", "level")[:limit]
-    )
+    rows = access.place_options(user, levels, limit)
     return [(str(r.pk), ("\u3000" if r.level == levels[-1] and len(levels) > 1 else "") + r.name) for r in rows]
 
 

@@ -20,7 +20,7 @@ from linli.errors import DomainError, NotFound
 from linli.pages import ServiceForm, page, raise_access
 from regions.models import Level, Region
 from registry import access as registry_access
-from registry import search as registry_search
+from registry.access import search as people_search
 
 from . import access, window
 from .models import ENDED_STATUSES, Datatype, Kind, Source, Status
@@ -187,7 +187,7 @@ def resident_search(request):
     q = (request.GET.get("who") or "").strip()
     rows = []
     if q:
-        rows = registry_search.search_residents(request.user, q, limit=8).rows
+        rows = people_search.search_residents(request.user, q, limit=8).rows
     return render(request, "workorders/window/_residents.html", {"rows": rows, "q": q})
 
 

@@ -63,7 +63,7 @@ def test_bad_id_number_changes_nothing(world):
 
 
 def test_search_finds_by_initials_id_number_phone_and_address(world):
-    from registry.search import search_residents
+    from registry.access.search import search_residents
 
     u = world.grid1_user
     assert [r.name for r in search_residents(u, "zs").rows] == ["张三"]
@@ -77,7 +77,7 @@ def test_search_finds_by_initials_id_number_phone_and_address(world):
 
 
 def test_letters_search_initials_or_pinyin_and_initials_with_a_vowel_still_work(world):
-    from registry.search import search_residents
+    from registry.access.search import search_residents
 
     u = world.grid1_user
     assert [r.name for r in search_residents(u, "zhangs").rows] == ["张三"]

@@ -2,8 +2,8 @@
 
 A query is read as: an ID number (15 or 18 characters, exact, through the blind index), a
 phone number (exact, blind index), pinyin initials or full pinyin (prefix: `zs` finds 张三),
-an address (`3号楼`, `3-2-301`, `3号楼2单元301`), or a name (prefix). Pages are keyed on id so
-the cost does not grow with the table.
+an address (`3号楼`, `3-2-301`, `3号楼2单元301`), or a name (prefix). Pages are keyset pages
+(linli.paging) so the cost does not grow with the table.
 """
 
 import re
@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from linli.db import after_q, prefix_q, scope_order
+from linli.db import prefix_q, scope_order
+from linli.paging import keyset
 from linli.pii import blind_index, clean_text
 
-from . import access
-from .models import Building, Resident, ResidentStatus, age_on
-from .services import idnumber
+from .. import access
+from ..models import Building, Resident, ResidentStatus, age_on
+from ..services import idnumber
 
 PAGE_SIZE = 50
 _ADDRESS = re.compile(r"^(?:(?P<estate>\D*?))?(?P<b>\d+)(?:号楼|栋|幢|号|-)(?:(?P<u>\d+)(?:单元|-))?(?:(?P<r>\d+)室?)?$")
@@ -112,10 +113,9 @@ def _wide(user, region_path: str) -> bool:
     return any(len(p) <= 3 * 4 for p in scope_paths(user))
 
 
-# What a list row shows (registry.views.resident_list), read as plain values: not the whole row
-# (ciphertexts included), its place and its joins as model objects. A 50-row page's search went
-# from 5.9 to 4.1 ms on PostgreSQL with only() and select_related; as values, each row costs
-# another ~40 µs less (four model instances per row were made and filled).
+# What a list row shows (registry.views.residents.resident_list), read as plain values: not the
+# whole row (ciphertexts included), its place and its joins as model objects: four model
+# instances per row were made and filled for a page of 50 (bench/NOTES.md has what it saved).
 LIST_COLUMNS = (
     "id", "name", "gender", "birth_date", "id_number_masked", "phone_masked", "relation", "status", "household_id",
     "household__house__building__estate", "household__house__building__number", "household__house__unit",
@@ -150,9 +150,22 @@ def search_residents(user, q: str = "", *, tag: str = "", status: str = Resident
         # A name or pinyin in a street or more: walking that column's index finds the matches at
         # once, where walking the scope index would read most of the area for a rare name.
         order = (column, "id")
-    if after:
-        qs = qs.filter(after_q(Resident, after, order))
-    qs = qs.order_by(*order)[: limit + 1]
-    rows = [ListRow(v) for v in qs.values_list(*columns)] if columns else list(qs)
-    next_after = rows[limit - 1].pk if len(rows) > limit else None
-    return Page(rows[:limit], next_after, kind)
+    read = (lambda page: [ListRow(v) for v in page.values_list(*columns)]) if columns else list
+    page = keyset(qs, after=after, limit=limit, order=order, read=read)
+    return Page(page.items, page.next_after, kind)
+
+
+def household_choices(user, near_path: str, hq: str, exclude=None) -> list[tuple[str, str]]:
+    """Households of the user's area to move a person into: those at the address or of the head,
+    estate or number `hq` names, else those of the grid at `near_path` (at most 300)."""
+    qs = access.households(user).filter(dissolved_on__isnull=True)
+    kind, params = classify(hq) if hq else ("none", {})
+    if kind == "address":
+        qs = qs.filter(address_q(params, "house__"))
+    elif hq:
+        qs = qs.filter(Q(head__name__startswith=hq) | Q(house__building__estate__startswith=hq) | Q(number=hq))
+    elif near_path:
+        qs = qs.filter(region_path=near_path)
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    return [(str(hh.pk), str(hh)) for hh in qs.order_by("house__building__estate", "house__building__number", "house__unit", "house__room", "pk")[:300]]
