@@ -92,7 +92,7 @@ def _chinese_first():
 def _forget_rule_caches():
     """Per-process caches must not carry rows of a rolled-back test into the next one."""
     from accounts import access
-    from fieldwork import dues
+    from fieldwork.services import dues
     from regions.access import tree
 
     tree.forget()

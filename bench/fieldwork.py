@@ -127,8 +127,8 @@ def recompute_bench(runs: int) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from fieldwork import dues
     from fieldwork.models import DueItem
+    from fieldwork.services import dues
 
     table = DueItem._meta.db_table
     t = time.perf_counter()
@@ -168,7 +168,7 @@ def due_bench(repeats: int, seed: int) -> dict:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from fieldwork import dues
+    from fieldwork.services import dues
 
     workers = _grid_workers()
     rng = random.Random(seed)
@@ -242,8 +242,8 @@ def incremental_bench(changes: int, seed: int) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
-    from fieldwork import dues
     from fieldwork.models import DueItem
+    from fieldwork.services import dues
     from registry import services
     from registry.models import CareTag, Resident, ResidentTag
 
@@ -401,7 +401,7 @@ def child(args):
         for k in range(args.rounds):
             for where, db in (("baseline", DB_SMALL), ("big", DB_BIG)):
                 pgdb.use(db)
-                from fieldwork import dues
+                from fieldwork.services import dues
 
                 dues.forget()
                 _log(f"-- due ({where}, round {k + 1} of {args.rounds})")

@@ -305,8 +305,8 @@ def generate(households: int, grids: int, *, seed: int = 1, workers: int = 2, lo
 def make_visits(worker_of: dict, today: dt.date, *, seed: int = 1, since_id: int = 1) -> int:
     """This quarter's visits: ~60% of households once, ~20% twice, at random moments between the
     quarter's first day and now, by the grid's worker."""
-    from fieldwork.dues import _local_midnight, period_bounds
     from fieldwork.models import Period, Visit
+    from fieldwork.services.dues import _local_midnight, period_bounds
 
     start = _local_midnight(period_bounds(Period.QUARTER, today)[0])
     now = timezone.now()

@@ -51,7 +51,7 @@ def setup_db():
 
 
 def build(n_households: int):
-    from fieldwork import dues
+    from fieldwork.services import dues
     from registry import services as reg
     from registry.testing import add_person, build_world
 

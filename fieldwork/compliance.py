@@ -58,7 +58,7 @@ from regions.models import Region
 from workorders.models import Source, Status, WorkOrder
 
 from .models import Attendance, DueItem, Patrol, PatrolStatus, Visit, WorkerDay, WorkerRating
-from .patrols import MinMinutes
+from .services.patrols import MinMinutes
 
 WATERMARK = "fw"
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)

@@ -3,12 +3,12 @@ households (some finding work orders), must-attend arrivals, a public notice per
 residents' ratings; then the due lists and the compliance figures are computed.
 
 The grids of the demo accounts' community (grid1, grid2 sign in there) get their field work
-through the services (fieldwork.patrols, fieldwork.services.record_visit, fieldwork.attend,
-fieldwork.evaluations), so every page shows rows made the way a phone makes them. The other
-grids get plain rows of the same shape in bulk (thousands of visits through the services would
-add half a minute to every `make run`); the due lists and figures are computed from all of them
-afterwards, exactly as for real rows. Deterministic (seeded) and idempotent: when the city has
-patrols the second run only returns.
+through the services (fieldwork.services: patrols, record_visit, attend, evaluations), so every
+page shows rows made the way a phone makes them. The other grids get plain rows of the same
+shape in bulk (thousands of visits through the services would add half a minute to every
+`make run`); the due lists and figures are computed from all of them afterwards, exactly as
+for real rows. Deterministic (seeded) and idempotent: when the city has patrols the second run
+only returns.
 
 Time: the services refuse times in the future and more than 60 days ago, so the generator stays
 inside [58 days ago, now] and passes every time explicitly.
@@ -130,7 +130,7 @@ class _Builder:
     # ------------------------------------------------------------ patrols
 
     def patrols(self):
-        from . import patrols as svc
+        from .services import patrols as svc
 
         bulk, bulk_points = [], []
         for grid in self.grids:
@@ -223,7 +223,7 @@ class _Builder:
     def attendances(self):
         from workorders.models import Status, WorkOrder
 
-        from . import attend
+        from .services import attend
 
         since = self.now - dt.timedelta(days=DAYS)
         orders = WorkOrder.objects.filter(
@@ -239,7 +239,7 @@ class _Builder:
             self.counts["attendances"] += 1
 
     def notices(self):
-        from . import evaluations
+        from .services import evaluations
 
         for i, grid in enumerate(self.grids):
             user = self.worker.get(grid.pk)
@@ -250,7 +250,7 @@ class _Builder:
             self.counts["notices"] += 1
 
     def ratings(self):
-        from . import evaluations
+        from .services import evaluations
 
         rnd = evaluations.current_round(self.today)
         if rnd is None:
@@ -270,7 +270,8 @@ class _Builder:
 
 def build(*, seed: int = 20240101, **_options) -> Summary:
     """Make the demo field work once (see the module docstring); returns what it made."""
-    from . import compliance, dues
+    from . import compliance
+    from .services import dues
 
     t = time.perf_counter()
     city = _city()

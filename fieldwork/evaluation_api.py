@@ -19,8 +19,8 @@ from linli.schemas import errors
 from regions.access import home_region
 from regions.models import Region
 
-from . import evaluations as ev
 from .models import EvaluationRound
+from .services import evaluations as ev
 
 router = Router(tags=["fieldwork"])
 

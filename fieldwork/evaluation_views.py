@@ -30,9 +30,9 @@ from linli.pages import page
 from regions.access import home_region
 from regions.models import Level, Region
 
-from . import evaluations as ev
 from .access import FIELD_ROLES
 from .models import EvaluationRound
+from .services import evaluations as ev
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Rows of each results table on the page (a whole city has ~20,000 workers: the export has all).

@@ -70,7 +70,7 @@ class VisitRule(models.Model):
 
 
 class DueItem(models.Model):
-    """One household under one rule in one period. Written only by fieldwork.dues."""
+    """One household under one rule in one period. Written only by fieldwork.services.dues."""
 
     household = models.ForeignKey("registry.Household", on_delete=models.CASCADE, related_name="+", db_index=False)
     rule = models.ForeignKey(VisitRule, on_delete=models.CASCADE, related_name="+", db_index=False)

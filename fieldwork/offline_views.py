@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from linli.pages import page
 
-from . import sync
+from .services import sync
 
 # Raise when the service worker's behaviour changes (the shell's addresses change it too).
 WORKER_VERSION = "2"

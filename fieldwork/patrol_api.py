@@ -20,8 +20,9 @@ from ninja import Field, Query, Router, Schema, Status
 from linli.schemas import errors, iso
 from regions.schemas import RegionRef, region_ref
 
-from . import access, patrols
+from . import access
 from .models import Patrol
+from .services import patrols
 
 router = Router(tags=["fieldwork"])
 

@@ -22,8 +22,9 @@ from linli.errors import DomainError
 from linli.pages import page
 from regions.models import Level, Region
 
-from . import access, patrols
+from . import access
 from .models import Patrol, PatrolStatus
+from .services import patrols
 
 PAGE = 50
 QUICK_FORMS = ("hazard", "arrival", "incident")

@@ -10,7 +10,8 @@ INLINE_LIMIT = 50
 
 @receiver(households_changed, dispatch_uid="fieldwork.households_changed")
 def _households_changed(sender, household_ids=None, region_path=None, **kwargs):
-    from . import dues, tasks
+    from . import tasks
+    from .services import dues
 
     if household_ids and len(household_ids) <= INLINE_LIMIT:
         for hid in sorted(household_ids):

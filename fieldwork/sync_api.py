@@ -16,7 +16,8 @@ from ninja import Field, Query, Router, Schema
 from linli.errors import Forbidden
 from linli.schemas import errors
 
-from . import access, sync
+from . import access
+from .services import sync
 
 router = Router(tags=["fieldwork"])
 

@@ -19,8 +19,9 @@ from linli.schemas import errors
 from regions.models import Level, Region
 from registry import access as registry_access
 
-from . import access, attend, dues, services
+from . import access, services
 from .models import Visit, VisitKind
+from .services import attend, dues
 
 router = Router(tags=["fieldwork"])
 

@@ -29,8 +29,10 @@ from regions.models import Level, Region
 from registry import access as registry_access
 from registry.models import CareTag, ResidentStatus, ResidentTag
 
-from . import access, attend, dues, forms, rules_admin, services, sync
+from . import access, forms, services
 from .models import Attendance, PatrolRule, Period, Target, VisitKind, VisitRule
+from .services import attend, dues, sync
+from .services import visit_rules as rules_admin
 
 PAGE = 50
 field_page = page()

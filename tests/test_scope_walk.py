@@ -196,8 +196,7 @@ def _make_work(world):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
-    from fieldwork import patrols
-    from fieldwork.services import record_visit
+    from fieldwork.services import patrols, record_visit
     from mediation import services as med
     from workorders import services as wo
     from workorders.models import Kind

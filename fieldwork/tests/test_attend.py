@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fieldwork import attend
 from fieldwork.models import Attendance
+from fieldwork.services import attend
 from linli.errors import DomainError, NotFound
 from workorders import services as wo
 from workorders.models import Category, Notification, Source, Stage, WorkOrder

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fieldwork import dues
 from fieldwork.models import DueItem, Visit, VisitRule
+from fieldwork.services import dues
 from registry import services as reg
 from registry.models import CareTag, ResidentTag
 

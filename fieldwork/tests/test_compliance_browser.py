@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from conftest import browser_login
-from fieldwork import compliance, dues
+from fieldwork import compliance
 from fieldwork.models import DueItem, VisitRule, WorkerDay
+from fieldwork.services import dues
 from fieldwork.tests.test_compliance_figures import TODAY, activity
 from workorders.testing import make_categories
 

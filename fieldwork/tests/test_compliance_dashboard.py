@@ -3,7 +3,8 @@ import io
 import pytest
 from python_calamine import CalamineWorkbook
 
-from fieldwork import compliance, dues
+from fieldwork import compliance
+from fieldwork.services import dues
 from fieldwork.tests.test_compliance_figures import TODAY, activity
 from insights.models import RankingRule
 from workorders.testing import make_categories

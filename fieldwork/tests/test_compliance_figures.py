@@ -3,9 +3,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fieldwork import compliance, dues, patrols
+from fieldwork import compliance
 from fieldwork.models import EvaluationRound, WorkerDay, WorkerRating
-from fieldwork.services import record_visit
+from fieldwork.services import dues, patrols, record_visit
 from insights.models import Rollup
 from workorders import services as wo
 from workorders.models import Source, Status, WorkOrder
@@ -81,7 +81,7 @@ def activity(w):
     record_visit(u, household=hh2, visited_at=at(D1, 11), nobody_home=True)
     report = wo.report(u, category=w.cats["litter"], source=Source.GRID, region=w.grid1, title="垃圾", attributes={"amount": "small"})
     dispute = wo.report(u, category=w.cats["dispute"], source=Source.GRID, region=w.grid1, title="纠纷")
-    from fieldwork import attend
+    from fieldwork.services import attend
 
     WorkOrder.objects.filter(pk=dispute.pk).update(reported_at=recent(30))
     dispute.refresh_from_db()
@@ -275,8 +275,8 @@ def test_a_patrol_rule_set_from_a_past_day_re_judges_the_worker_days_at_the_next
 
 
 def test_a_patrol_rule_changed_on_the_rules_page_re_judges_today(field):
-    from fieldwork import rules_admin
     from fieldwork.models import Patrol
+    from fieldwork.services import visit_rules
 
     u = field.grid1_user
     now = timezone.localtime()
@@ -289,7 +289,7 @@ def test_a_patrol_rule_changed_on_the_rules_page_re_judges_today(field):
     seconds = day.patrol_seconds
     if seconds < 30 * 60:
         pytest.skip("too early in the day for half an hour of patrol")
-    rules_admin.save_patrol_rule(field.admin, None, {"min_minutes": "30", "region": str(field.community.pk), "valid_from": TODAY.isoformat()})
+    visit_rules.save_patrol_rule(field.admin, None, {"min_minutes": "30", "region": str(field.community.pk), "valid_from": TODAY.isoformat()})
     compliance.refresh(timezone.now() + dt.timedelta(minutes=1))
     assert WorkerDay.objects.get(worker=u, day=TODAY).patrol_min_met
     incremental = facts(), figures()
@@ -298,7 +298,7 @@ def test_a_patrol_rule_changed_on_the_rules_page_re_judges_today(field):
 
 
 def test_an_arrival_sent_days_late_from_a_phone_counts_at_the_next_refresh(field):
-    from fieldwork import attend
+    from fieldwork.services import attend
 
     u = field.grid1_user
     day = TODAY.replace(day=1) - dt.timedelta(days=6)  # last month: no refresh of this month's cells reaches it

@@ -4,8 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fieldwork import dues
-from fieldwork.services import record_visit
+from fieldwork.services import dues, record_visit
 from registry import services as reg
 
 pytestmark = pytest.mark.django_db

@@ -3,9 +3,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fieldwork import dues
 from fieldwork.models import DueItem, Period, Target, VisitRule
-from fieldwork.services import record_visit
+from fieldwork.services import dues, record_visit
 from registry import services as reg
 
 TODAY = dt.date(2026, 11, 21)

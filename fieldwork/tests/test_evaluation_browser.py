@@ -20,7 +20,7 @@ def shot(pg, name, full_page=True):
 
 def _world_with_notice():
     from accounts.models import Role
-    from fieldwork import evaluations as ev
+    from fieldwork.services import evaluations as ev
     from registry.testing import add_person, build_world, make_user
 
     w = build_world()
@@ -93,7 +93,7 @@ def test_the_poster_prints_on_a4_with_the_qr_code(page):
 
 
 def test_staff_see_the_results_and_the_notice_editor(page):
-    from fieldwork import evaluations as ev
+    from fieldwork.services import evaluations as ev
 
     w = _world_with_notice()
     ev.rate(w.resident1, worker=w.grid1_user, score=3, comment="希望多来走访")

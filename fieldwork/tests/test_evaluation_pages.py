@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from fieldwork import evaluations as ev
 from fieldwork.models import EvaluationRound, WorkerRating
+from fieldwork.services import evaluations as ev
 from registry.testing import make_user
 
 TODAY = dt.date(2026, 11, 21)

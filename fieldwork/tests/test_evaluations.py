@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role
-from fieldwork import evaluations as ev
 from fieldwork.models import EvaluationRound, WorkerRating
+from fieldwork.services import evaluations as ev
 from linli.errors import Conflict, DomainError, Forbidden
 from registry import services as reg
 from registry.testing import add_person, make_user

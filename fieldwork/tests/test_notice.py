@@ -11,8 +11,8 @@ from auditlog.models import LogEntry
 from django.utils import timezone
 
 from accounts.models import Role
-from fieldwork import evaluations as ev
 from fieldwork.models import GridProfile
+from fieldwork.services import evaluations as ev
 from linli.errors import DomainError, Forbidden
 from registry.testing import add_person, make_user
 

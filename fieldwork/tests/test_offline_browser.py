@@ -22,7 +22,7 @@ def shot(pg, name):
 
 
 def _world():
-    from fieldwork import dues
+    from fieldwork.services import dues
     from registry.testing import build_world
 
     w = build_world()

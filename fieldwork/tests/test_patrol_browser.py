@@ -40,7 +40,7 @@ def _eventually(read, tries=40):
 
 def _yesterday(w):
     """Some history for the week list and the daily table."""
-    from fieldwork import patrols
+    from fieldwork.services import patrols
 
     day = timezone.localdate() - dt.timedelta(days=1)
     for user, hour, minutes in ((w.grid1_user, 8, 150), (w.grid1_user, 14, 100), (w.grid2_user, 9, 130)):
@@ -122,7 +122,7 @@ def test_the_route_and_the_daily_table_on_a_desktop(page, live_server):
 
 
 def test_the_patrol_page_on_a_desktop_while_on_patrol(page, live_server):
-    from fieldwork import patrols
+    from fieldwork.services import patrols
     from registry.testing import build_world
 
     w = build_world()

@@ -4,8 +4,8 @@ import json
 from django.urls import reverse
 from django.utils import timezone
 
-from fieldwork import patrols
 from fieldwork.models import Patrol, PatrolPoint, PatrolStatus
+from fieldwork.services import patrols
 
 LAT, LNG = 31.305, 120.605
 API = "/api/fieldwork/patrols"

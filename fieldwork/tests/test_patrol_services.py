@@ -4,8 +4,8 @@ import pytest
 from django.db.models import Q
 from django.utils import timezone
 
-from fieldwork import patrols
 from fieldwork.models import Patrol, PatrolPoint, PatrolRule, PatrolStatus
+from fieldwork.services import patrols
 from linli.errors import DomainError, Forbidden, NotFound
 
 # Grid 1 is the square lng 120.60-120.61, lat 31.30-31.31.

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from fieldwork import dues, rules_admin
 from fieldwork.models import DueItem, PatrolRule, VisitRule
+from fieldwork.services import dues, visit_rules
 from linli.errors import DomainError, Forbidden
 from registry import services as reg
 from registry.models import CareTag
@@ -43,7 +43,7 @@ def test_who_may_read_and_change_the_rules(city, login):
         assert client.get(reverse("fieldwork:rule_edit", args=[rule.pk])).status_code == edit, user
     # A district administrator may not change the city-wide rule.
     with pytest.raises(Forbidden):
-        rules_admin.edit_visit_rule(district, rule, _form(rule, visits="2"))
+        visit_rules.edit_visit_rule(district, rule, _form(rule, visits="2"))
     html = login(city.street1).get(reverse("fieldwork:rules")).content.decode()
     assert "困难家庭每月走访（三必）" in html and reverse("fieldwork:rule_edit", args=[rule.pk]) not in html
 
@@ -105,7 +105,7 @@ def test_bad_rule_input_is_refused_at_the_field_and_nothing_changes(city, login)
     r = client.post(reverse("fieldwork:rule_new"), {"code": "all_quarterly", "name": "重复", "target": "all", "visits": "1", "period": "month"})
     assert r.status_code == 200 and VisitRule.objects.filter(code="all_quarterly").count() == 1
     with pytest.raises(DomainError):
-        rules_admin.add_visit_rule(city.admin, {"code": "bad code!", "name": "x", "visits": 1})
+        visit_rules.add_visit_rule(city.admin, {"code": "bad code!", "name": "x", "visits": 1})
 
 
 def test_a_patrol_rule_change_keeps_the_old_version(city, login):
@@ -129,7 +129,7 @@ def test_a_change_dated_later_keeps_today_s_items_and_is_rebuilt_on_that_day(cit
     later = timezone.localdate() + dt.timedelta(days=3)
     before = list(DueItem.objects.filter(rule=rule).values_list("pk", "required"))
     with django_capture_on_commit_callbacks(execute=True):
-        new = rules_admin.edit_visit_rule(city.admin, rule, _form(rule, visits="3", valid_from=later.isoformat()))
+        new = visit_rules.edit_visit_rule(city.admin, rule, _form(rule, visits="3", valid_from=later.isoformat()))
     rule.refresh_from_db()
     assert rule.valid_to == later and new.valid_from == later
     assert list(DueItem.objects.filter(rule=rule).values_list("pk", "required")) == before  # still in force today

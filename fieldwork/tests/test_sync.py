@@ -11,8 +11,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from PIL import Image
 
-from fieldwork import sync
 from fieldwork.models import SyncReceipt, Visit, VisitPhoto
+from fieldwork.services import sync
 from linli.errors import DomainError
 
 

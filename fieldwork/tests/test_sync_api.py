@@ -144,7 +144,7 @@ def test_a_quick_hazard_report_made_offline_becomes_one_work_order(world, settin
 
 
 def test_the_bundle_holds_the_due_list_households_members_and_categories(world):
-    from fieldwork import dues
+    from fieldwork.services import dues
     from registry import services as reg
 
     reg.add_tag(None, world.g1.residents[0], "dibao")
@@ -168,7 +168,7 @@ def test_the_bundle_holds_the_due_list_households_members_and_categories(world):
 
 
 def test_the_bundle_reads_in_a_few_queries(world, django_assert_max_num_queries):
-    from fieldwork import dues
+    from fieldwork.services import dues
 
     dues.recompute_all()
     client = session(world.grid1_user)
@@ -204,7 +204,7 @@ def test_the_queue_page_shows_the_banner_and_the_lists(world):
 
 
 def test_a_community_worker_keeps_the_due_list_of_the_grid_they_last_opened(world):
-    from fieldwork import dues
+    from fieldwork.services import dues
 
     dues.recompute_all()
     client = session(world.community1)
@@ -224,7 +224,7 @@ def test_a_community_worker_keeps_the_due_list_of_the_grid_they_last_opened(worl
 
 
 def test_a_grid_worker_keeps_only_their_own_grid_whatever_they_ask_for(world):
-    from fieldwork import dues
+    from fieldwork.services import dues
 
     dues.recompute_all()
     client = session(world.grid1_user)

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from fieldwork import sync
 from fieldwork.models import SyncReceipt, Visit
+from fieldwork.services import sync
 from registry.testing import build_world
 
 

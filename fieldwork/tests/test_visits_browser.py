@@ -16,7 +16,7 @@ SHOTS = Path(os.environ.get("LINLI_SHOTS", "/tmp/fw/shots"))
 
 
 def _city():
-    from fieldwork import dues
+    from fieldwork.services import dues
     from registry import services as reg
     from registry.testing import build_world
     from workorders import services as wo

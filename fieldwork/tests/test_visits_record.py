@@ -8,9 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from fieldwork import dues
 from fieldwork.models import DueItem, Visit, VisitKind
-from fieldwork.services import record_visit
+from fieldwork.services import dues, record_visit
 from linli.errors import DomainError, Forbidden
 from workorders.models import Source, WorkOrder
 from workorders.seed import seed_categories

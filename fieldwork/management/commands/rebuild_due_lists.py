@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from fieldwork import dues
+from fieldwork.services import dues
 
 
 class Command(BaseCommand):

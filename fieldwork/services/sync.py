@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.errors import DomainError
 
-from .models import SyncReceipt
+from ..models import SyncReceipt
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,11 @@ KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # "patrol": fn(actor, payload["patrol"], ...) for the patrol steps; "order": fn(actor, payload["order"], ...).
 KINDS = {
     "visit": ("fieldwork.services", "record_visit", "kwargs"),
-    "report": ("fieldwork.attend", "quick_report", "kwargs"),
-    "attend": ("fieldwork.attend", "arrive", "order"),
-    "patrol_start": ("fieldwork.patrols", "start_patrol", "kwargs"),
-    "patrol_points": ("fieldwork.patrols", "add_points", "points"),
-    "patrol_end": ("fieldwork.patrols", "end_patrol", "patrol"),
+    "report": ("fieldwork.services.attend", "quick_report", "kwargs"),
+    "attend": ("fieldwork.services.attend", "arrive", "order"),
+    "patrol_start": ("fieldwork.services.patrols", "start_patrol", "kwargs"),
+    "patrol_points": ("fieldwork.services.patrols", "add_points", "points"),
+    "patrol_end": ("fieldwork.services.patrols", "end_patrol", "patrol"),
 }
 
 BOOL_FIELDS = {"nobody_home", "finding_urgent", "urgent"}
@@ -341,7 +341,7 @@ def bundle_grids(user, asked=(), remembered=()) -> list[int]:
     due list keeps nothing on the phone."""
     from regions.models import Level, Region
 
-    from . import access
+    from .. import access
 
     wanted = [int(g) for g in asked if str(g).isdigit()]
     if not wanted:

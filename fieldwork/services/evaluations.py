@@ -37,8 +37,8 @@ from linli.errors import Conflict, DomainError, Forbidden, NotFound
 from regions.models import Level, Region
 from registry.models import ResidentStatus
 
-from .access import may_work_in
-from .models import EvaluationRound, GridProfile, WorkerRating
+from ..access import may_work_in
+from ..models import EvaluationRound, GridProfile, WorkerRating
 
 # A worker or grid needs this many ratings in a round before its average is ranked (an
 # insights RankingRule for the indicator "worker_rating" overrides it).

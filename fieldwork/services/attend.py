@@ -22,9 +22,9 @@ from linli.db import prefix_q
 from linli.errors import DomainError, Forbidden, NotFound
 from regions.models import Region
 
-from . import access
-from .models import Attendance
-from .services import _as_files, _coord, _flag, parse_when
+from .. import access
+from ..models import Attendance
+from .visits import _as_files, _coord, _flag, parse_when
 
 # Arrival within this many seconds of the report counts as "on time" in the figures.
 ON_TIME_SECONDS = 30 * 60

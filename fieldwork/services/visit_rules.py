@@ -20,7 +20,7 @@ from linli.errors import Conflict, DomainError, Forbidden
 from regions.models import Level, Region
 from registry.models import CareTag
 
-from .models import PatrolRule, Period, Target, VisitRule
+from ..models import PatrolRule, Period, Target, VisitRule
 
 
 def require_configure(actor):
@@ -104,7 +104,7 @@ def _clean_visit_rule(actor, data: dict) -> dict:
 def _after_commit(*rule_ids, on: dt.date | None = None):
     """Rebuild the rules' current items once the change is committed; a change dated later is
     rebuilt again just after midnight of that day (the old version's items go, the new one's come)."""
-    from . import tasks
+    from .. import tasks
 
     for rid in rule_ids:
         transaction.on_commit(lambda rid=rid: tasks.rebuild_rule(rid))

@@ -1,8 +1,7 @@
-"""Every change to field work goes through here: one `transaction.atomic` function per action.
-
-Visits live here; patrols in patrols.py, must-attend in attend.py, evaluations in
-evaluations.py, the offline queue in sync.py. Each raises linli.errors.DomainError (and its
-NotFound/Forbidden/Conflict) with a clear message and changes nothing when it does.
+"""Household visits: a grid worker records whom they met, what they found (a finding with a
+category becomes a work order in the same transaction) and the photos; the visit counts towards
+the household's due items at once. Also the parsing the other field services share: times from
+a phone, checkboxes, coordinates and photos queued offline as data URLs.
 """
 
 import datetime as dt
@@ -14,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from linli.errors import Conflict, DomainError
 from registry.models import Household, Resident
 
-from . import access, dues
-from .models import Visit, VisitKind, VisitPhoto
+from .. import access
+from ..models import Visit, VisitKind, VisitPhoto
+from . import dues
 
 # A phone's clock may run a little ahead; anything later than this is "in the future".
 CLOCK_SKEW = dt.timedelta(minutes=10)

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from registry.models import Household, ResidentStatus, ResidentTag, TagCategory
 
-from .models import DueItem, DuePeriod, Period, Target, Visit, VisitRule
+from ..models import DueItem, DuePeriod, Period, Target, Visit, VisitRule
 
 # The valid rules, per process, reloaded after CACHE_SECONDS or at once when this process saves a
 # rule (an edit in another process reaches this one within CACHE_SECONDS).

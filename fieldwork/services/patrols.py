@@ -38,9 +38,9 @@ from linli.errors import DomainError, Forbidden, NotFound
 from regions.models import Level, Region
 from regions.services.geo import haversine_m
 
-from . import access
-from .models import Patrol, PatrolPoint, PatrolRule, PatrolStatus
-from .services import parse_when
+from .. import access
+from ..models import Patrol, PatrolPoint, PatrolRule, PatrolStatus
+from .visits import parse_when
 
 # A phone's clock may run a little ahead or behind the server's.
 CLOCK_SKEW = dt.timedelta(minutes=2)
@@ -543,7 +543,7 @@ def found_on_the_way(patrol: Patrol) -> tuple[list, list]:
     """(work orders the worker reported, visits the worker made) during the patrol."""
     from workorders.models import WorkOrder
 
-    from .models import Visit
+    from ..models import Visit
 
     start = patrol.started_at
     end = patrol.ended_at or timezone.now()
