@@ -270,7 +270,7 @@ class _Builder:
 
 def build(*, seed: int = 20240101, **_options) -> Summary:
     """Make the demo field work once (see the module docstring); returns what it made."""
-    from . import compliance
+    from . import figures
     from .services import dues
 
     t = time.perf_counter()
@@ -293,5 +293,5 @@ def build(*, seed: int = 20240101, **_options) -> Summary:
         step("notices", b.notices)
         step("ratings", b.ratings)
         step("dues2", dues.recompute_all, b.today)
-    step("figures", compliance.rebuild)
+    step("figures", figures.rebuild)
     return Summary(True, time.perf_counter() - t, b.counts, steps)

@@ -297,7 +297,7 @@ class SyncReceipt(models.Model):
 
 class WorkerDay(models.Model):
     """A grid worker's workload on one local day in one grid (facts for compliance figures and
-    worker rankings). Written only by fieldwork.compliance."""
+    worker rankings). Written only by fieldwork.figures."""
 
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     grid = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="+", db_index=False)
@@ -320,7 +320,7 @@ class WorkerDay(models.Model):
 
 class WorkerMonth(models.Model):
     """The sums of one grid worker's WorkerDay rows of one month in one grid, kept with them
-    (fieldwork.compliance): the dashboards rank the workers of an area from a row per worker and
+    (fieldwork.figures): the dashboards rank the workers of an area from a row per worker and
     month, not from every worker-day (a city of 20,000 workers has 440,000 in a month)."""
 
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)

@@ -3,10 +3,6 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-# Periodic jobs defined next to their code: importing registers them with the consumer.
-from . import compliance  # noqa: F401
-from .services import patrols  # noqa: F401
-
 
 @db_task()
 def rebuild_area(region_path: str):
@@ -30,6 +26,30 @@ def new_periods_daily():
     from .services import dues
 
     return dues.ensure_current()
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def close_idle_patrols_job():
+    """Every quarter hour: close the patrols nobody ended."""
+    from .services import patrols
+
+    return patrols.close_idle_patrols()
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def refresh_figures_job():
+    """Every 10 minutes: the worker-days and cells touched since the last run."""
+    from . import figures
+
+    return figures.refresh()
+
+
+@db_periodic_task(crontab(minute="20", hour="0"))
+def refresh_recent_figures_job():
+    """Just after midnight (after the due lists' new periods): a new day's overdue snapshot."""
+    from . import figures
+
+    return figures.refresh_recent()
 
 
 @db_periodic_task(crontab(minute="10", hour="3"))

@@ -29,8 +29,6 @@ from django.db.models import Max, Min, OuterRef, Q, Subquery
 from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
 from accounts.models import Role, RoleAssignment, User
 from linli.db import prefix_q
@@ -381,12 +379,6 @@ def close_idle_patrols(now: dt.datetime | None = None) -> int:
             _finish(patrol, max(end, patrol.started_at), note="")
             closed += 1
     return closed
-
-
-@db_periodic_task(crontab(minute="*/15"))
-def close_idle_patrols_job():
-    """Every quarter hour: close the patrols nobody ended."""
-    return close_idle_patrols()
 
 
 # ---------------------------------------------------------------- time per day

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import browser_login
-from fieldwork import compliance
+from fieldwork import figures
 from fieldwork.models import DueItem, VisitRule, WorkerDay
 from fieldwork.services import dues
 from fieldwork.tests.test_compliance_figures import TODAY, activity
@@ -49,12 +49,12 @@ def test_the_compliance_dashboard_reads_well_on_desktop_and_phone(world, page, p
     world.cats = make_categories(world)
     dues.recompute_all(TODAY)
     activity(world)
-    compliance.rebuild()
+    figures.rebuild()
     _history(world)
     # Roll the bulk rows up (a rebuild would recompute the worker-days from the sources).
-    cells = {("day", TODAY)} | set().union(*(compliance.cells_of(TODAY - dt.timedelta(days=d)) for d in range(0, 400, 20)))
-    compliance.recompute({world.grid1.path, world.grid2.path, world.grid3.path}, cells, TODAY)
-    compliance.write_months(None)  # and the workers' month rows
+    cells = {("day", TODAY)} | set().union(*(figures.cells_of(TODAY - dt.timedelta(days=d)) for d in range(0, 400, 20)))
+    figures.recompute({world.grid1.path, world.grid2.path, world.grid3.path}, cells, TODAY)
+    figures.write_months(None)  # and the workers' month rows
     SHOTS.mkdir(parents=True, exist_ok=True)
     for pg, name in ((page, "desktop"), (phone, "phone")):
         browser_login(pg, "street1")

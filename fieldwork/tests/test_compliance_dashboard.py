@@ -3,7 +3,7 @@ import io
 import pytest
 from python_calamine import CalamineWorkbook
 
-from fieldwork import compliance
+from fieldwork import figures
 from fieldwork.services import dues
 from fieldwork.tests.test_compliance_figures import TODAY, activity
 from insights.models import RankingRule
@@ -15,7 +15,7 @@ def data(world):
     world.cats = make_categories(world)
     dues.recompute_all(TODAY)
     activity(world)
-    compliance.rebuild()
+    figures.rebuild()
     return world
 
 

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fieldwork import compliance
+from fieldwork import figures as compliance
 from fieldwork.models import EvaluationRound, WorkerDay, WorkerRating
 from fieldwork.services import dues, patrols, record_visit
 from insights.models import Rollup

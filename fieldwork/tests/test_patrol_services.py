@@ -4,6 +4,7 @@ import pytest
 from django.db.models import Q
 from django.utils import timezone
 
+from fieldwork import tasks
 from fieldwork.models import Patrol, PatrolPoint, PatrolRule, PatrolStatus
 from fieldwork.services import patrols
 from linli.errors import DomainError, Forbidden, NotFound
@@ -191,7 +192,7 @@ def test_a_patrol_left_open_is_closed_at_its_last_point(world):
     busy = patrols.start_patrol(world.grid2_user, started_at=ago(minutes=60))
     patrols.add_points(world.grid2_user, busy, [{"at": ago(minutes=5).isoformat(), "lat": 31.305, "lng": 120.615}])
     # The quarter-hourly job (run at once under tests) does the same.
-    patrols.close_idle_patrols_job()
+    tasks.close_idle_patrols_job()
     assert patrols.close_idle_patrols() == 0  # nothing left to close
     idle.refresh_from_db()
     busy.refresh_from_db()

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from fieldwork.compliance import rebuild, refresh
+from fieldwork.figures import rebuild, refresh
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""Compliance and workload figures of field work: the worker-day facts and the `fw.*` roll-ups.
+"""What field work feeds insights: the worker-day facts, the `fw.*` roll-ups, and the compliance
+board (走访巡查考核) the dashboard, its Excel export and the API read from them.
 
 1. Facts. A WorkerDay row is one grid worker's work on one local day in one grid: patrol
    seconds (a patrol crossing midnight is split at local midnight), whether that met the patrol
@@ -37,8 +38,14 @@
 coverage % = met / required; avg patrol hours per worker-day = seconds / 3600 / worker_days;
 share of worker-days meeting the minimum = days_met / worker_days; on-time % = on_time / due;
 average arrival minutes = attend.seconds / attend.count / 60; evaluation = rating.sum / count.
+
+3. The board. A place's figures for a month, quarter or year read from its fw.* cells, the
+   monthly trend, the units below ranked, and the grid workers of the area ranked from their
+   month rows (WorkerMonth). A unit or worker is ranked once its basis (households, worker-days,
+   orders or ratings) reaches the minimum of the RankingRule "fw.<key>" / "fw.worker.<key>".
 """
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 
@@ -46,18 +53,18 @@ from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, Q, Sum, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from django.utils.translation import gettext_lazy
 
-from accounts.models import Role, RoleAssignment
+from accounts.models import Role, RoleAssignment, User
 from insights import services as periods
+from insights.access import Span, area_paths, min_orders
 from insights.models import Rollup, Watermark
 from insights.services import ancestor_paths, period_end, period_start
 from linli.db import prefix_q
 from regions.models import Region
 from workorders.models import Source, Status, WorkOrder
 
-from .models import Attendance, DueItem, Patrol, PatrolStatus, Visit, WorkerDay, WorkerRating
+from .models import Attendance, DueItem, Patrol, PatrolStatus, Visit, WorkerDay, WorkerMonth, WorkerRating
 from .services.patrols import MinMinutes
 
 WATERMARK = "fw"
@@ -398,8 +405,6 @@ def write_days(pairs: set | None, now: dt.datetime) -> dict[str, set]:
 def write_months(changed: dict[str, set] | None) -> int:
     """Rewrite the WorkerMonth rows of the grids and months in `changed` ({grid path: days};
     None: all) from their worker-days; returns the rows written."""
-    from .models import WorkerMonth
-
     if changed is None:
         WorkerMonth.objects.all().delete()
         return _month_rows(WorkerDay.objects.all())
@@ -416,8 +421,6 @@ def write_months(changed: dict[str, set] | None) -> int:
 
 
 def _month_rows(worker_days) -> int:
-    from .models import WorkerMonth
-
     rows = (worker_days.annotate(m=TruncMonth("day")).values("worker_id", "grid_id", "region_path", "m")
             .annotate(**worker_day_sums()).order_by())
     made = [
@@ -691,13 +694,170 @@ def refresh_recent(today: dt.date | None = None) -> int:
     return recompute(_leaf_paths(), _recent_cells(today), today)
 
 
-@db_periodic_task(crontab(minute="*/10"))
-def refresh_job():
-    """Every 10 minutes: the worker-days and cells touched since the last run."""
-    return refresh()
+# ---------------------------------------------------------------- the board
 
 
-@db_periodic_task(crontab(minute="20", hour="0"))
-def refresh_recent_job():
-    """Just after midnight (after the due lists' new periods): a new day's overdue snapshot."""
-    return refresh_recent()
+# key: label. The ranking minimum is looked up as RankingRule "fw.<key>" (else "*").
+RANKABLE = {
+    "coverage": gettext_lazy("Visit coverage"),
+    "patrol": gettext_lazy("Days meeting the patrol minimum"),
+    "on_time": gettext_lazy("Orders handled on time"),
+    "rating": gettext_lazy("Residents' evaluation"),
+}
+# Workers have no households of their own: by coverage they are ranked by patrol days.
+WORKER_KEY = {"coverage": "patrol"}
+
+
+def _div(a, b):
+    return a / b if b else None
+
+
+def kpis(v: dict) -> dict:
+    """The KPIs of one cell (indicator → value; missing counts as 0)."""
+    g = lambda k: v.get(k, 0) or 0  # noqa: E731
+    out = {
+        "required": int(g("fw.coverage.required")),
+        "met": int(g("fw.coverage.met")),
+        "coverage": _div(g("fw.coverage.met"), g("fw.coverage.required")),
+        "visits": int(g("fw.visits")),
+        "worker_days": int(g("fw.patrol.worker_days")),
+        "patrol_hours": _div(g("fw.patrol.seconds") / 3600, g("fw.patrol.worker_days")),
+        "patrol": _div(g("fw.patrol.days_met"), g("fw.patrol.worker_days")),
+        "reports": int(g("fw.reports")),
+        "due": int(g("fw.orders.due")),
+        "on_time": _div(g("fw.orders.on_time"), g("fw.orders.due")),
+        "attend_count": int(g("fw.attend.count")),
+        "attend_minutes": _div(g("fw.attend.seconds") / 60, g("fw.attend.count")),
+        "ratings": int(g("fw.rating.count")),
+        "rating": _div(g("fw.rating.sum"), g("fw.rating.count")),
+    }
+    out["basis"] = {"coverage": out["required"], "patrol": out["worker_days"], "on_time": out["due"], "rating": out["ratings"]}
+    return out
+
+
+def _rank(units: list, key: str, minimum: int, name) -> tuple[list, list]:
+    """Units whose basis reaches the minimum, best first (ties share a rank); the rest apart."""
+    ok = [u for u in units if u["k"]["basis"][key] >= max(minimum, 1) and u["k"][key] is not None]
+    ok.sort(key=lambda u: (-u["k"][key], -u["k"]["basis"][key], name(u)))
+    prev, rank = None, 0
+    for i, u in enumerate(ok, start=1):
+        if u["k"][key] != prev:
+            rank, prev = i, u["k"][key]
+        u["rank"] = rank
+    return ok, [u for u in units if u not in ok]
+
+
+@dataclasses.dataclass
+class Board:
+    region: Region
+    span: Span
+    crumbs: list
+    figures: dict
+    overdue: int
+    overdue_on: dt.date
+    rank_by: str
+    minimum: int
+    worker_minimum: int
+    trend: dict = dataclasses.field(default_factory=dict)
+    children: list = dataclasses.field(default_factory=list)
+    ranked: list = dataclasses.field(default_factory=list)
+    unranked: list = dataclasses.field(default_factory=list)
+    workers_ranked: list = dataclasses.field(default_factory=list)
+    workers_unranked: list = dataclasses.field(default_factory=list)
+    child_level: str = ""
+
+    @property
+    def worker_key(self) -> str:
+        return WORKER_KEY.get(self.rank_by, self.rank_by)
+
+
+def _months_back(last: dt.date, n: int) -> list[dt.date]:
+    out, d = [], last.replace(day=1)
+    for _i in range(n):
+        out.append(d)
+        d = (d - dt.timedelta(days=1)).replace(day=1)
+    return out[::-1]
+
+
+def worker_rows(region: Region, sp: Span) -> list[dict]:
+    """One row per grid worker with worker-days or ratings in the area and period, summed from
+    the workers' month rows (WorkerMonth; a period is whole months)."""
+    scope = prefix_q("region_path", region.path)
+    cells: dict[int, dict] = {}
+    grids: dict[int, set] = {}
+    months = WorkerMonth.objects.filter(scope, month__gte=sp.start, month__lt=sp.end).values_list(
+        "worker_id", "grid_id", "days", "days_met", "patrol_seconds", "visits", "reports", "orders_due", "orders_on_time")
+    for w, g, n, met, seconds, visits, reports, due, on_time in months:
+        c = cells.get(w)
+        if c is None:
+            c = cells[w] = dict.fromkeys(("fw.patrol.worker_days", "fw.patrol.days_met", "fw.patrol.seconds", "fw.visits",
+                                          "fw.reports", "fw.orders.due", "fw.orders.on_time"), 0)
+        c["fw.patrol.worker_days"] += n
+        c["fw.patrol.days_met"] += met
+        c["fw.patrol.seconds"] += seconds
+        c["fw.visits"] += visits
+        c["fw.reports"] += reports
+        c["fw.orders.due"] += due
+        c["fw.orders.on_time"] += on_time
+        grids.setdefault(w, set()).add(g)
+    tz = timezone.get_current_timezone()
+    lo, hi = (dt.datetime.combine(d, dt.time(), tzinfo=tz) for d in (sp.start, sp.end))
+    ratings = WorkerRating.objects.filter(scope, at__gte=lo, at__lt=hi).values("worker_id").annotate(n=Count("id"), s=Sum("score"))
+    for r in ratings:
+        c = cells.setdefault(r["worker_id"], {})
+        c["fw.rating.count"], c["fw.rating.sum"] = r["n"], r["s"]
+    names = dict(Region.objects.filter(pk__in={g for s in grids.values() for g in s}).values_list("pk", "name"))
+    users = {u.pk: u for u in User.objects.filter(pk__in=list(cells)).only("pk", "username", "display_name")}
+    rows = []
+    for w, c in cells.items():
+        user = users.get(w)
+        if user is None:
+            continue
+        rows.append({"user": user, "name": user.display_name or user.username, "grids": "、".join(sorted(names[g] for g in grids.get(w, ()))), "k": kpis(c)})
+    rows.sort(key=lambda r: r["name"])
+    return rows
+
+
+def board(user, region: Region, sp: Span, rank_by: str = "coverage") -> Board:
+    if rank_by not in RANKABLE:
+        rank_by = "coverage"
+    paths = area_paths(user)
+    crumbs = [r for r in region.ancestors_and_self() if any(r.path.startswith(p) for p in paths)]
+    mine = dict(Rollup.objects.filter(region=region, period=sp.period, period_start=sp.start, indicator__startswith="fw.").values_list("indicator", "value"))
+    today = timezone.localdate()
+    on = min(today, sp.last_day)
+    overdue = Rollup.objects.filter(region=region, period="day", period_start=on, indicator="fw.overdue").values_list("value", flat=True).first()
+    worker_key = WORKER_KEY.get(rank_by, rank_by)
+    b = Board(
+        region, sp, crumbs, kpis(mine), int(overdue or 0), on, rank_by,
+        min_orders(f"fw.{rank_by}", sp.last_day), min_orders(f"fw.worker.{worker_key}", sp.last_day),
+    )  # fmt: skip
+
+    months = _months_back(min(sp.last_day, today), 12)
+    trend_rows = Rollup.objects.filter(
+        region=region, period="month", period_start__in=months, indicator__in=["fw.coverage.required", "fw.coverage.met", "fw.patrol.worker_days", "fw.patrol.days_met", "fw.visits"]
+    ).values_list("period_start", "indicator", "value")
+    by_month: dict = {}
+    for d, ind, v in trend_rows:
+        by_month.setdefault(d, {})[ind] = v
+    ks = [kpis(by_month.get(m, {})) for m in months]
+    b.trend = {
+        "labels": [f"{m.year % 100:02d}年{m.month}月" for m in months],
+        "coverage": [round(k["coverage"] * 100, 1) if k["coverage"] is not None else None for k in ks],
+        "patrol": [round(k["patrol"] * 100, 1) if k["patrol"] is not None else None for k in ks],
+        "visits": [k["visits"] for k in ks],
+    }
+
+    if region.depth < 5:
+        children = list(Region.objects.filter(path__startswith=region.path, depth=region.depth + 1).order_by("code", "path"))
+        cells: dict[int, dict] = {}
+        rows = Rollup.objects.filter(region_id__in=[c.pk for c in children], period=sp.period, period_start=sp.start, indicator__startswith="fw.")
+        for rid, ind, v in rows.values_list("region_id", "indicator", "value"):
+            cells.setdefault(rid, {})[ind] = v
+        units = [{"region": c, "k": kpis(cells.get(c.pk, {}))} for c in children]
+        b.children = units
+        b.ranked, b.unranked = _rank(units, rank_by, b.minimum, lambda u: u["region"].code)
+        b.child_level = children[0].get_level_display() if children else ""
+    workers = worker_rows(region, sp)
+    b.workers_ranked, b.workers_unranked = _rank(workers, worker_key, b.worker_minimum, lambda u: u["name"])
+    return b
