@@ -13,11 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 
-from accounts.access import get_scoped
 from linli.errors import Forbidden, NotFound
 from linli.schemas import errors
-from regions.access import home_region
-from regions.models import Region
+from regions import access as regions_access
 
 from .models import EvaluationRound
 from .services import evaluations as ev
@@ -131,9 +129,9 @@ def results(request, round: int | None = None, region: int | None = None):
     if not user.has_perm("registry.view"):
         raise Forbidden("forbidden", _("You do not have permission for this."))
     if region is not None:
-        area = get_scoped(Region.objects.all(), user, region, field="path")
+        area = regions_access.place(user, region)
     else:
-        area = home_region(user)
+        area = regions_access.home_region(user)
         if area is None:
             raise Forbidden("forbidden", _("You do not have permission for this."))
     if round is not None:

@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import tempfile
 
-import segno
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -24,13 +23,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.access import get_scoped, scope_paths
+from accounts.access import scope_paths
 from linli.errors import DomainError
 from linli.pages import page
-from regions.access import home_region
-from regions.models import Level, Region
+from regions import access as regions_access
+from regions.models import Level
 
-from .access import FIELD_ROLES
+from . import access, exports
 from .models import EvaluationRound
 from .services import evaluations as ev
 
@@ -45,12 +44,6 @@ SCORE_WORDS = {
     4: _("Satisfied"),
     5: _("Very satisfied"),
 }
-
-
-def _has_field_role(user) -> bool:
-    from accounts.access import assignments
-
-    return any(role in FIELD_ROLES for role, _p, _r in assignments(user))
 
 
 # ---------------------------------------------------------------- resident
@@ -97,8 +90,8 @@ def _area(request):
     """The area the staff member looks at: ?region= within their scope, else their home."""
     rid = request.GET.get("region")
     if rid:
-        return get_scoped(Region.objects.all(), request.user, rid, field="path")
-    region = home_region(request.user)
+        return regions_access.place(request.user, rid)
+    region = regions_access.home_region(request.user)
     if region is None:
         raise Http404
     return region
@@ -126,11 +119,8 @@ def _results(request):
 def results(request):
     area, rnd, res = _results(request)
     top = scope_paths(request.user)
-    crumbs = [r for r in Region.objects.filter(path__in=[area.path[:i] for i in range(Region.steplen, len(area.path) + 1, Region.steplen)]).order_by("depth")
-              if any(r.path.startswith(p) for p in top)]
-    children = [] if area.level >= Level.GRID else list(
-        Region.objects.filter(path__startswith=area.path, depth=area.depth + 1).order_by("code", "name")
-    )
+    crumbs = [r for r in area.ancestors_and_self() if any(r.path.startswith(p) for p in top)]
+    children = [] if area.level >= Level.GRID else access.units_below(area)
     peak = max(res.total.distribution) or 1
     bars = [(n, SCORE_WORDS[n], res.total.distribution[n - 1], round(res.total.distribution[n - 1] * 100 / peak)) for n in (5, 4, 3, 2, 1)]
     comments = []
@@ -160,24 +150,10 @@ def results(request):
 @require_GET
 def results_export(request):
     area, rnd, res = _results(request)
-    from linli.xlsx import StreamingWorkbook
-
     fd, tmp = tempfile.mkstemp(prefix="linli-ratings-", suffix=".xlsx")
     os.close(fd)
     try:
-        wb = StreamingWorkbook(tmp)
-        head = [_t("Rank"), _t("Grid worker"), _t("Grid"), _t("Ratings"), _t("Average")] + [_t("%(n)s stars") % {"n": n} for n in (1, 2, 3, 4, 5)]
-        sheet = wb.add_sheet(_t("Grid workers"), head, [8, 16, 16, 10, 10, 8, 8, 8, 8, 8])
-        for t in res.workers:
-            sheet.write_row([t.rank, t.name, t.grid_name, t.count, t.average, *t.distribution])
-        sheet = wb.add_sheet(_t("Grids"), [_t("Rank"), _t("Grid"), _t("Ratings"), _t("Average")] + head[5:], [8, 16, 10, 10, 8, 8, 8, 8, 8])
-        for t in res.grids:
-            sheet.write_row([t.rank, t.name, t.count, t.average, *t.distribution])
-        sheet = wb.add_sheet(_t("Comments"), [_t("Date"), _t("Grid worker"), _t("Grid"), _t("Stars"), _t("Comment")], [12, 16, 16, 8, 60])
-        for t in res.workers:
-            for c in t.comments:
-                sheet.write_row([c["on"].isoformat(), t.name, t.grid_name, c["score"], c["comment"]])
-        wb.close()
+        exports.write_ratings(res, tmp)
         handle = open(tmp, "rb")
     finally:
         os.unlink(tmp)
@@ -228,29 +204,16 @@ def rounds(request):
 # ---------------------------------------------------------------- grid notice (staff)
 
 
-@page(allow=_has_field_role)
+@page(allow=access.is_field_worker)
 @require_GET
 def notice_list(request):
-    from accounts.access import assignments
-    from linli.db import prefix_q
-
-    from .models import GridProfile
-
-    paths = sorted({p for role, p, _r in assignments(request.user) if role in FIELD_ROLES})
-    q = None
-    for p in paths:
-        q = prefix_q("path", p) if q is None else q | prefix_q("path", p)
-    grids = list(Region.objects.filter(q, level=Level.GRID).order_by("path")[:500]) if q is not None else []
-    notices = {p.grid_id: p for p in GridProfile.objects.filter(grid__in=grids)}
-    for g in grids:
-        g.notice = notices.get(g.pk)
-    return render(request, "fieldwork/notice/list.html", {"grids": grids})
+    return render(request, "fieldwork/notice/list.html", {"grids": access.notice_grids(request.user)})
 
 
-@page(allow=_has_field_role)
+@page(allow=access.is_field_worker)
 @require_http_methods(["GET", "POST"])
 def notice_edit(request, grid_id):
-    grid = get_scoped(Region.objects.filter(level=Level.GRID), request.user, grid_id, field="path")
+    grid = access.grid(request.user, grid_id)
     if not ev.may_edit_notice(request.user, grid):
         raise DomainError("forbidden", _("Not allowed."), status=403)
     profile = ev.notice_of(grid)
@@ -312,7 +275,7 @@ def notice_print(request, slug):
     data = ev.public_notice(profile)
     url = public_url(request, slug)
     return render(request, "fieldwork/notice/print.html", {
-        "n": data, "p": profile, "url": url, "qr": mark_safe(qr_svg(url, inline=True)),
+        "n": data, "p": profile, "url": url, "qr": mark_safe(exports.qr_svg(url, inline=True)),
         # A long text is set smaller so that the poster stays on one A4 sheet.
         "long": len(profile.duties) + len(profile.commitment) > 300,
     })
@@ -335,22 +298,10 @@ def notice_call(request, slug):
     return TelRedirect(f"tel:{number}")
 
 
-def qr_svg(url: str, *, inline: bool = False) -> str:
-    """The QR code of the public address as SVG (error correction M, 4-module quiet zone)."""
-    qr = segno.make(url, error="m", micro=False, boost_error=False)
-    if inline:
-        return qr.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr", lineclass="qr-line")
-    import io
-
-    out = io.BytesIO()
-    qr.save(out, kind="svg", scale=8, border=4, xmldecl=True, svgns=True, title=url)
-    return out.getvalue().decode()
-
-
 @require_GET
 def notice_qr(request, slug):
     profile = _public(slug)
-    return HttpResponse(qr_svg(public_url(request, profile.slug)), content_type="image/svg+xml")
+    return HttpResponse(exports.qr_svg(public_url(request, profile.slug)), content_type="image/svg+xml")
 
 
 urlpatterns = [

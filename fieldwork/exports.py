@@ -1,7 +1,15 @@
-"""Excel export of the field-work compliance dashboard: the figures, the ranking of the units
-below and the table of grid workers (names only: no phone or ID number leaves in it), for the
-area and period the page shows (the same scope checks)."""
+"""What field work writes out: the Excel workbooks of the compliance dashboard and of the
+residents' ratings, and the QR code of a grid notice's public page.
 
+- Compliance: the figures, the ranking of the units below and the table of grid workers (names
+  only: no phone or ID number leaves in it), for the area and period the page shows (the same
+  scope checks).
+- Ratings: per grid worker and per grid, and the comments (never who wrote them).
+"""
+
+import io
+
+import segno
 from django.utils.translation import gettext as _
 
 from linli.xlsx import StreamingWorkbook
@@ -54,3 +62,31 @@ def write_compliance(b, path: str) -> str:
         sheet.write_row([u.get("rank"), u["name"], u["grids"], *_cols(u["k"]), note])
     wb.close()
     return path
+
+
+def write_ratings(res, path: str) -> str:
+    """The workbook of one round's ratings in an area (fieldwork.services.evaluations.results)."""
+    wb = StreamingWorkbook(path)
+    head = [_("Rank"), _("Grid worker"), _("Grid"), _("Ratings"), _("Average")] + [_("%(n)s stars") % {"n": n} for n in (1, 2, 3, 4, 5)]
+    sheet = wb.add_sheet(_("Grid workers"), head, [8, 16, 16, 10, 10, 8, 8, 8, 8, 8])
+    for t in res.workers:
+        sheet.write_row([t.rank, t.name, t.grid_name, t.count, t.average, *t.distribution])
+    sheet = wb.add_sheet(_("Grids"), [_("Rank"), _("Grid"), _("Ratings"), _("Average")] + head[5:], [8, 16, 10, 10, 8, 8, 8, 8, 8])
+    for t in res.grids:
+        sheet.write_row([t.rank, t.name, t.count, t.average, *t.distribution])
+    sheet = wb.add_sheet(_("Comments"), [_("Date"), _("Grid worker"), _("Grid"), _("Stars"), _("Comment")], [12, 16, 16, 8, 60])
+    for t in res.workers:
+        for c in t.comments:
+            sheet.write_row([c["on"].isoformat(), t.name, t.grid_name, c["score"], c["comment"]])
+    wb.close()
+    return path
+
+
+def qr_svg(url: str, *, inline: bool = False) -> str:
+    """The QR code of the public address as SVG (error correction M, 4-module quiet zone)."""
+    qr = segno.make(url, error="m", micro=False, boost_error=False)
+    if inline:
+        return qr.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr", lineclass="qr-line")
+    out = io.BytesIO()
+    qr.save(out, kind="svg", scale=8, border=4, xmldecl=True, svgns=True, title=url)
+    return out.getvalue().decode()

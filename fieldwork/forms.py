@@ -1,14 +1,10 @@
-"""Input of the visit, quick-report and rule pages: the request read into the services' keyword
-arguments, and the choices the forms offer. Validation of what matters is the services' job."""
+"""Input of the visit and quick-report pages: the request read into the services' keyword
+arguments (the choices the forms offer are read through access.py). Validation of what matters
+is the services' job."""
 
-import datetime as dt
 import re
 
-from django.db.models import Q
 from django.utils import timezone
-
-from linli.db import prefix_q
-from regions.models import Level, Region
 
 from .models import VisitKind
 
@@ -58,47 +54,3 @@ def attributes_from(data) -> dict:
 def local_input(value=None) -> str:
     """A datetime as the value of <input type=datetime-local> (now when not given)."""
     return timezone.localtime(value or timezone.now()).strftime("%Y-%m-%dT%H:%M")
-
-
-def follow_up_choices(user, household) -> dict:
-    """Open work orders and open mediation cases of the household's grid that a follow-up visit
-    can name (newest first, a phone-sized list)."""
-    from mediation.models import Case
-    from workorders import access as wo_access
-    from workorders.models import OPEN_STATUSES
-
-    grid_path = household.region_path[: Region.steplen * Level.GRID]
-    orders = list(
-        wo_access.orders(user).filter(prefix_q("region_path", grid_path), status__in=OPEN_STATUSES)
-        .exclude(kind="mediation").order_by("-reported_at").values("pk", "title", "reported_at")[:50]
-    )
-    cases = list(
-        Case.objects.filter(prefix_q("region_path", grid_path))
-        .filter(Q(order__status__in=OPEN_STATUSES) | Q(signed_on__isnull=False, order__closed_at__gte=timezone.now() - dt.timedelta(days=180)))
-        .order_by("-order__reported_at").values("pk", "order__title", "order__reported_at")[:50]
-    )
-    return {"orders": orders, "cases": cases}
-
-
-def grid_choices(paths, limit: int = 500) -> list[dict]:
-    """{pk, name, parent} of the active grids under the paths, in tree order."""
-    q = Q(pk__in=[])
-    for p in paths:
-        q |= prefix_q("path", p)
-    rows = list(Region.objects.filter(q, level=Level.GRID, valid_to__isnull=True).order_by("path").values("pk", "name", "path")[:limit])
-    parents = {r["path"][: Region.steplen * Level.COMMUNITY] for r in rows}
-    names = dict(Region.objects.filter(path__in=parents).values_list("path", "name")) if parents else {}
-    for r in rows:
-        r["parent"] = names.get(r["path"][: Region.steplen * Level.COMMUNITY], "")
-    return rows
-
-
-def area_choices(paths, limit: int = 300) -> list[dict]:
-    """{pk, name, level} of the districts, streets and communities a rule can be limited to."""
-    q = Q(pk__in=[])
-    for p in paths:
-        q |= prefix_q("path", p)
-    return list(
-        Region.objects.filter(q, level__in=(Level.DISTRICT, Level.STREET, Level.COMMUNITY), valid_to__isnull=True)
-        .order_by("path").values("pk", "name", "level")[:limit]
-    )

@@ -14,9 +14,9 @@ patrol outside the caller's area answers 404.
 
 from typing import Any
 
-from django.db.models import Q
 from ninja import Field, Query, Router, Schema, Status
 
+from linli.paging import keyset
 from linli.schemas import errors, iso
 from regions.schemas import RegionRef, region_ref
 
@@ -122,8 +122,7 @@ def start(request, payload: PatrolIn):
         request.auth, grid=payload.grid_id, started_at=payload.started_at, lat=payload.lat, lng=payload.lng,
         client_key=payload.client_key,
     )
-    p = Patrol.objects.select_related("worker", "region").get(pk=p.pk)
-    return Status(201, _out(p))
+    return Status(201, _out(access.own_patrol(request.auth, p.pk)))
 
 
 @router.post("/patrols/{patrol}/points", response={200: PointsOut, **errors()}, summary="Add a batch of location points")
@@ -137,8 +136,7 @@ def add_points(request, patrol: str, payload: PointsIn):
 @router.post("/patrols/{patrol}/end", response={200: PatrolOut, **errors()}, summary="End a patrol (idempotent)")
 def end(request, patrol: str, payload: EndIn):
     p = patrols.end_patrol(request.auth, patrol, ended_at=payload.ended_at, note=payload.note)
-    p = Patrol.objects.select_related("worker", "region").get(pk=p.pk)
-    return _out(p)
+    return _out(access.own_patrol(request.auth, p.pk))
 
 
 @router.get("/patrols/{patrol_id}", response={200: PatrolDetail, **errors()}, summary="One patrol: route (GeoJSON) and stats")
@@ -148,13 +146,6 @@ def get_patrol(request, patrol_id: int):
 
 @router.get("/patrols", response={200: PatrolPage, **errors()}, summary="Patrols: mine, or those of my area; newest first")
 def list_patrols(request, q: Query[PatrolQuery]):
-    user = request.auth
-    qs = Patrol.objects.filter(worker=user) if q.mine else access.patrols(user) | Patrol.objects.filter(worker=user)
-    if q.grid_id is not None:
-        qs = qs.filter(Q(region_id=q.grid_id))
-    if q.after:
-        qs = qs.filter(pk__lt=q.after)
-    rows = list(qs.select_related("worker", "region").order_by("-pk")[: q.limit + 1])
-    more = len(rows) > q.limit
-    rows = rows[: q.limit]
-    return {"items": [_out(p) for p in rows], "next_after": rows[-1].pk if more else None}
+    qs = access.patrol_list(request.auth, mine=q.mine, grid_id=q.grid_id)
+    page = keyset(qs.select_related("worker", "region"), after=q.after, limit=q.limit, order=("-id",))
+    return {"items": [_out(p) for p in page], "next_after": page.next_after}

@@ -17,13 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import get_scoped, scope_paths
+from accounts.access import scope_paths
 from linli.errors import DomainError
 from linli.pages import page
-from regions.models import Level, Region
 
 from . import access
-from .models import Patrol, PatrolStatus
+from .models import PatrolStatus
 from .services import patrols
 
 PAGE = 50
@@ -37,12 +36,6 @@ def _boundary(grids) -> dict:
             {"type": "Feature", "geometry": g.boundary, "properties": {"name": g.name}} for g in grids if g.boundary
         ],
     }
-
-
-def _own_or_scoped(user, pk) -> Patrol:
-    """The worker's own patrol, or one in the viewer's area; 404 otherwise."""
-    own = Patrol.objects.select_related("worker", "region").filter(pk=pk, worker=user).first() if str(pk).isdigit() else None
-    return own or access.patrol(user, pk)
 
 
 # A phone draws a route of this many points at most (a 12-hour patrol at one fix every few
@@ -70,14 +63,10 @@ def home(request):
             return redirect("fieldwork:patrol_daily")
         raise PermissionDenied
     today = timezone.localdate()
-    active = Patrol.objects.select_related("region").filter(worker=user, status=PatrolStatus.ACTIVE).first()
+    active = access.active_patrol(user)
     ended_today = patrols.daily_totals(Q(worker=user, status=PatrolStatus.ENDED), today, today).get((user.pk, today), 0)
     minimum = patrols.min_minutes(grids[0].path, today)
-    week = list(
-        Patrol.objects.select_related("region")
-        .filter(worker=user, started_at__gte=timezone.make_aware(dt.datetime.combine(_week_start(today), dt.time())))
-        .order_by("-started_at")[:50]
-    )
+    week = access.patrols_since(user, timezone.make_aware(dt.datetime.combine(_week_start(today), dt.time())))
     for p in week:
         p.duration = patrols.duration_text(p.seconds if p.status == PatrolStatus.ENDED else patrols.elapsed(p))
     route = patrols.route(active) if active else []
@@ -156,7 +145,7 @@ def by_key(request, key: str):
 
 @page()
 def detail(request, pk: int):
-    patrol = _own_or_scoped(request.user, pk)
+    patrol = access.own_or_scoped_patrol(request.user, pk)
     points = patrols.route(patrol)
     orders, visits = patrols.found_on_the_way(patrol)
     seconds = patrol.seconds if patrol.status == PatrolStatus.ENDED else patrols.elapsed(patrol)
@@ -202,7 +191,7 @@ def daily(request):
     grid = None
     grid_id = request.GET.get("grid") or ""
     if grid_id:
-        grid = get_scoped(Region.objects.filter(level=Level.GRID), user, grid_id, field="path")
+        grid = access.grid(user, grid_id)
     try:
         page_no = max(1, int(request.GET.get("page") or 1))
     except ValueError:
@@ -211,10 +200,7 @@ def daily(request):
     for r in rows:
         r["time"] = patrols.duration_text(r["seconds"])
         r["minimum"] = patrols.duration_text(r["min_minutes"] * 60)
-    grid_q = Q(pk__in=[])
-    for p in paths:
-        grid_q |= Q(path__startswith=p)
-    grids = list(Region.objects.filter(grid_q, level=Level.GRID).order_by("path")[:500])
+    grids = access.grids_under(paths)
     query = {"from": day_from.isoformat(), "to": day_to.isoformat(), **({"grid": grid.pk} if grid else {})}
     pages = (total + PAGE - 1) // PAGE
     return render(request, "fieldwork/patrols/daily.html", {

@@ -42,7 +42,7 @@ class SyncOut(Schema):
 
 
 def _field_worker(user):
-    if not any(role in access.FIELD_ROLES for role, _p, _r in access.assignments(user)):
+    if not access.is_field_worker(user):
         raise Forbidden("field_only", _("Only grid and community workers can send field records."))
 
 

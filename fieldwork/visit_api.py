@@ -12,16 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
-from accounts.access import get_scoped
-from linli.db import prefix_q
 from linli.errors import DomainError, Forbidden
+from linli.paging import keyset
 from linli.schemas import errors
-from regions.models import Level, Region
+from regions import access as regions_access
 from registry import access as registry_access
 
 from . import access, services
 from .models import Visit, VisitKind
-from .services import attend, dues
+from .services import dues
 
 router = Router(tags=["fieldwork"])
 
@@ -64,19 +63,16 @@ class DueOut(Schema):
 
 @router.get("/due", response={200: DueOut, **errors()}, summary="My due list: overdue first, then due, then done this period")
 def due_list(request, grid_id: int | None = None):
-    from .visit_views import household_tags
-
     user = request.auth
     today = timezone.localdate()
     if grid_id is not None:
-        grid = get_scoped(Region.objects.filter(level=Level.GRID), user, grid_id, field="path")
-        grid_ids = [grid.pk]
+        grid_ids = [access.grid(user, grid_id).pk]
     else:
         grid_ids = access.worker_grid_ids(user)
         if not grid_ids:
             raise Forbidden("not_grid_worker", _("Only grid workers have a due list; staff above a grid name the grid."))
     entries = dues.due_list(grid_ids, today)
-    tags = household_tags([e.household.pk for e in entries])
+    tags = access.household_tags([e.household.pk for e in entries])
     counts = {"overdue": 0, "due": 0, "done": 0}
     out = []
     for e in entries:
@@ -175,7 +171,7 @@ def create_visit(request, payload: VisitIn):
     user = request.auth
     data = payload.model_dump()
     key = data.get("client_key") or ""
-    replay = bool(key) and Visit.objects.filter(worker=user, client_key=key.strip()[:64]).exists()
+    replay = bool(key) and access.has_visit_key(user, key)
     visit = services.record_visit(user, **data)
     return Status(200 if replay else 201, _visit(visit))
 
@@ -196,31 +192,20 @@ class VisitQuery(Schema):
 
 
 def _page(qs, q: VisitQuery) -> dict:
-    if q.after:
-        qs = qs.filter(pk__lt=q.after)
-    rows = list(qs.select_related("worker", "order").prefetch_related("met").order_by("-pk")[: q.limit + 1])
-    more = len(rows) > q.limit
-    rows = rows[: q.limit]
-    return {"items": [_visit(v, detail=False) | {"met": [m.pk for m in v.met.all()]} for v in rows], "next_after": rows[-1].pk if more else None}
+    page = keyset(qs.select_related("worker", "order").prefetch_related("met"), after=q.after, limit=q.limit, order=("-id",))
+    return {"items": [_visit(v, detail=False) | {"met": [m.pk for m in v.met.all()]} for v in page], "next_after": page.next_after}
 
 
 @router.get("/visits", response={200: VisitPage, **errors()}, summary="Visits in my area, newest first (keyset pages)")
 def list_visits(request, q: Query[VisitQuery]):
     user = request.auth
-    qs = access.visits(user)
-    if q.grid_id is not None:
-        grid = get_scoped(Region.objects.all(), user, q.grid_id, field="path")
-        qs = qs.filter(prefix_q("region_path", grid.path))
-    if q.worker_id is not None:
-        qs = qs.filter(worker_id=q.worker_id)
-    if q.kind:
-        if q.kind not in VisitKind.values:
-            raise DomainError("kind_invalid", _("Choose the kind of visit."), field="kind")
-        qs = qs.filter(kind=q.kind)
-    if q.since:
-        qs = qs.filter(visited_at__gte=timezone.make_aware(dt.datetime.combine(q.since, dt.time())))
-    if q.until:
-        qs = qs.filter(visited_at__lt=timezone.make_aware(dt.datetime.combine(q.until + dt.timedelta(days=1), dt.time())))
+    place = regions_access.place(user, q.grid_id) if q.grid_id is not None else None
+    if q.kind and q.kind not in VisitKind.values:
+        raise DomainError("kind_invalid", _("Choose the kind of visit."), field="kind")
+    qs = access.filter_visits(
+        access.visits(user), within=place.path if place is not None else "", worker_id=q.worker_id, kind=q.kind or "",
+        since=q.since, until=q.until,
+    )
     return _page(qs, q)
 
 
@@ -261,7 +246,7 @@ class AttendanceOut(Schema):
 @router.post("/attend/{order_id}", response={200: AttendanceOut, **errors()}, summary="Arrived at a must-attend order (idempotent: a second arrival returns the first)")
 def arrive(request, order_id: int, payload: AttendIn | None = None):
     p = payload or AttendIn()
-    a = attend.arrive(request.auth, order_id, arrived_at=p.arrived_at, lat=p.lat, lng=p.lng, note=p.note, client_key=p.client_key)
+    a = services.arrive(request.auth, order_id, arrived_at=p.arrived_at, lat=p.lat, lng=p.lng, note=p.note, client_key=p.client_key)
     return {
         "id": a.pk, "order_id": a.order_id, "worker": str(a.worker), "reported_at": a.reported_at, "arrived_at": a.arrived_at,
         "seconds": a.seconds, "lat": a.lat, "lng": a.lng,

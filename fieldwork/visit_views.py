@@ -11,7 +11,6 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,17 +19,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.access import assignments, get_scoped, scope_paths
-from accounts.models import Role, User
-from linli.db import prefix_q
+from accounts.access import scope_paths
+from accounts.models import Role
 from linli.errors import DomainError
 from linli.pages import page, raise_access
-from regions.models import Level, Region
+from regions.models import Region
 from registry import access as registry_access
-from registry.models import CareTag, ResidentStatus, ResidentTag
+from registry.models import CareTag, ResidentStatus
 
 from . import access, forms, services
-from .models import Attendance, PatrolRule, Period, Target, VisitKind, VisitRule
+from .models import Attendance, Period, Target, VisitKind
 from .services import attend, dues, sync
 from .services import visit_rules as rules_admin
 
@@ -56,7 +54,7 @@ def _viewable_grid(user, value) -> Region | None:
         pk = int(value)
     except (TypeError, ValueError):
         return None
-    return get_scoped(Region.objects.filter(level=Level.GRID), user, pk, field="path")
+    return access.grid(user, pk)
 
 
 def due_rows(entries, today, tags_by_household) -> list[dict]:
@@ -104,22 +102,6 @@ def due_rows(entries, today, tags_by_household) -> list[dict]:
     return rows
 
 
-def household_tags(household_ids) -> dict[int, list[str]]:
-    """Open care and key-person tags of the living members, per household (one query)."""
-    out: dict[int, list[str]] = {}
-    if not household_ids:
-        return out
-    rows = (
-        ResidentTag.objects.filter(resident__household_id__in=list(household_ids), end_date__isnull=True, resident__status=ResidentStatus.ACTIVE)
-        .values_list("resident__household_id", "tag__name").order_by("tag__sort")
-    )
-    for hid, name in rows:
-        names = out.setdefault(hid, [])
-        if name not in names:
-            names.append(name)
-    return out
-
-
 @field_page
 def due(request):
     """The grid worker's due list: overdue, due, done this period; most overdue and most
@@ -127,13 +109,10 @@ def due(request):
     user = request.user
     today = timezone.localdate()
     own = access.worker_grid_ids(user)
-    paths = scope_paths(user, {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Role.COMMUNITY_WORKER})
+    paths = scope_paths(user, access.DUE_LIST_READERS)
     if not own and not paths:
         raise PermissionDenied
-    choices = forms.grid_choices(paths) if paths else list(Region.objects.filter(pk__in=own).order_by("path").values("pk", "name", "path"))
-    if paths and own:
-        known = {c["pk"] for c in choices}
-        choices = [c for c in Region.objects.filter(pk__in=own).values("pk", "name", "path") if c["pk"] not in known] + choices
+    choices = access.due_list_choices(paths, own)
     grid = _viewable_grid(user, request.GET.get("grid")) if request.GET.get("grid") else None
     if grid is not None:
         grid_ids = [grid.pk]
@@ -154,7 +133,7 @@ def due(request):
         counts[e.state(today)] += 1
     pager = Paginator(entries, PAGE)
     page_obj = pager.get_page(request.GET.get("page"))
-    rows = due_rows(page_obj.object_list, today, household_tags([e.household.pk for e in page_obj.object_list]))
+    rows = due_rows(page_obj.object_list, today, access.household_tags([e.household.pk for e in page_obj.object_list]))
     grid_paths = [grid.path] if grid is not None else [c["path"] for c in choices if c["pk"] in grid_ids]
     read_only = not any(access.may_work_in(user, p) for p in grid_paths)
     if not own and not read_only and request.session.get(sync.BUNDLE_GRIDS) != grid_ids:
@@ -188,24 +167,13 @@ def _query(request, exclude="page") -> str:
 # ------------------------------------------------------------------ visit form
 
 
-def _household_for_visit(user, pk):
-    hh = get_scoped(
-        registry_access.households(user).select_related("house__building", "head", "region"), user, pk
-    ) if user.has_perm("registry.view") else None
-    if hh is None:
-        raise PermissionDenied
-    if not access.may_work_in(user, hh.region_path):
-        raise PermissionDenied
-    return hh
-
-
 def _visit_form_context(user, household, data=None, error=None):
     from workorders.forms import category_groups
 
     members = list(household.members.filter(status=ResidentStatus.ACTIVE).order_by("id"))
     if data is None:
         # The kind the household's current rules suggest: 三必 when a must-visit rule applies.
-        rules = list(dues.DueItem.objects.filter(household=household, period_end__gte=timezone.localdate()).values_list("rule__must_visit", "rule__target"))
+        rules = list(access.current_items(household).values_list("rule__must_visit", "rule__target"))
         kind = VisitKind.MUST if any(m for m, _t in rules) else VisitKind.CARE if any(t != Target.ALL for _m, t in rules) else VisitKind.ROUTINE
         data = {"kind": kind}
     met = set(data.getlist("met")) if hasattr(data, "getlist") else set()
@@ -214,7 +182,7 @@ def _visit_form_context(user, household, data=None, error=None):
         "members": [{"pk": m.pk, "name": m.name, "relation": m.get_relation_display(), "checked": str(m.pk) in met} for m in members],
         "kinds": VisitKind.choices,
         "groups": category_groups(),
-        "follow": forms.follow_up_choices(user, household),
+        "follow": access.follow_up_choices(user, household),
         "data": data,
         "error": error,
         "now": forms.local_input(),
@@ -225,7 +193,7 @@ def _visit_form_context(user, household, data=None, error=None):
 @field_page
 def visit_new(request, household_id):
     user = request.user
-    household = _household_for_visit(user, household_id)
+    household = access.household_to_visit(user, household_id)
     if request.method == "POST":
         try:
             visit = services.record_visit(user, household=household, **forms.visit_kwargs(request.POST, request.FILES.getlist("files")))
@@ -240,7 +208,8 @@ def visit_new(request, household_id):
 # ------------------------------------------------------------------ visit lists
 
 
-def _visit_rows(qs) -> list[dict]:
+def visit_rows(qs) -> list[dict]:
+    """Plain dicts for the rows of a visit list (`qs` read through access.listed)."""
     kinds = dict(VisitKind.choices)
     rows = []
     for v in qs:
@@ -260,49 +229,32 @@ def _visit_rows(qs) -> list[dict]:
     return rows
 
 
-def _visits_qs(qs):
-    return qs.select_related("household__house__building", "worker", "region").only(
-        "id", "visited_at", "kind", "nobody_home", "order_id", "notes", "findings", "household_id", "worker_id", "region_id",
-        "household__house__unit", "household__house__room", "household__house__building__estate",
-        "household__house__building__number", "worker__username", "worker__display_name", "region__name",
-    )
-
-
 @field_page
 def visit_list(request):
     user = request.user
     paths = scope_paths(user)
     if not paths:
         raise PermissionDenied
-    qs = access.visits(user)
     g = request.GET
     grid = _viewable_grid(user, g.get("grid")) if g.get("grid") else None
-    if grid is not None:
-        qs = qs.filter(prefix_q("region_path", grid.path))
     worker_id = forms.text(g, "worker", 12)
-    if worker_id.isdigit():
-        qs = qs.filter(worker_id=int(worker_id))
     kind = g.get("kind") or ""
-    if kind in VisitKind.values:
-        qs = qs.filter(kind=kind)
-    since = _date(g.get("since"))
-    until = _date(g.get("until"))
-    if since:
-        qs = qs.filter(visited_at__gte=timezone.make_aware(dt.datetime.combine(since, dt.time())))
-    if until:
-        qs = qs.filter(visited_at__lt=timezone.make_aware(dt.datetime.combine(until + dt.timedelta(days=1), dt.time())))
-    pager = Paginator(_visits_qs(qs).order_by("-visited_at", "-id"), PAGE)
-    page_obj = pager.get_page(g.get("page"))
-    workers = list(
-        User.objects.filter(roles__role=Role.GRID_WORKER)
-        .filter(_any("roles__region_path", paths)).distinct().order_by("username").values("pk", "username", "display_name")[:300]
+    qs = access.filter_visits(
+        access.visits(user),
+        within=grid.path if grid is not None else "",
+        worker_id=int(worker_id) if worker_id.isdigit() else None,
+        kind=kind if kind in VisitKind.values else "",
+        since=_date(g.get("since")),
+        until=_date(g.get("until")),
     )
+    pager = Paginator(access.listed(qs).order_by("-visited_at", "-id"), PAGE)
+    page_obj = pager.get_page(g.get("page"))
     return _render(request, "fieldwork/visits/list.html", {
-        "rows": _visit_rows(page_obj.object_list),
+        "rows": visit_rows(page_obj.object_list),
         "page_obj": page_obj,
-        "grids": forms.grid_choices(paths),
+        "grids": access.grid_choices(paths),
         "grid": grid,
-        "workers": workers,
+        "workers": access.grid_workers_in(paths),
         "worker": worker_id,
         "kinds": VisitKind.choices,
         "kind": kind,
@@ -310,13 +262,6 @@ def visit_list(request):
         "until": g.get("until") or "",
         "query": _query(request),
     })
-
-
-def _any(field, paths):
-    q = Q(pk__in=[])
-    for p in paths:
-        q |= prefix_q(field, p)
-    return q
 
 
 def _date(value):
@@ -332,11 +277,7 @@ def visit_detail(request, pk):
     visit = access.visit(user, pk)
     met = list(visit.met.all())
     photos = list(visit.photos.all())
-    follows_case = None
-    if visit.follows_case_id:
-        from mediation.models import Case
-
-        follows_case = Case.objects.select_related("order").filter(pk=visit.follows_case_id).first()
+    follows_case = access.followed_case(visit)
     return _render(request, "fieldwork/visits/detail.html", {
         "visit": visit,
         "met": met,
@@ -351,13 +292,13 @@ def visit_detail(request, pk):
 def household_visits(request, household_id):
     user = request.user
     household = registry_access.household(user, household_id)
-    qs = _visits_qs(access.visits(user).filter(household=household)).order_by("-visited_at", "-id")
+    qs = access.listed(access.visits(user).filter(household=household)).order_by("-visited_at", "-id")
     pager = Paginator(qs, PAGE)
     page_obj = pager.get_page(request.GET.get("page"))
-    items = list(dues.DueItem.objects.filter(household=household, period_end__gte=timezone.localdate()).select_related("rule"))
+    items = list(access.current_items(household).select_related("rule"))
     return _render(request, "fieldwork/visits/household.html", {
         "household": household,
-        "rows": _visit_rows(page_obj.object_list),
+        "rows": visit_rows(page_obj.object_list),
         "page_obj": page_obj,
         "items": [{"rule": i.rule.name, "done": i.done, "required": i.required, "period": PERIOD_WORDS.get(i.rule.period, ""), "due_on": i.due_on} for i in items],
         "may_visit": access.may_work_in(user, household.region_path) and household.dissolved_on is None,
@@ -370,12 +311,12 @@ def household_visits(request, household_id):
 @field_page
 def attend_list(request):
     user = request.user
-    if not attend.attend_paths(user):
+    if not access.attend_paths(user):
         raise PermissionDenied
     now = timezone.now()
-    orders = list(attend.must_attend_orders(user)[:100])
+    orders = list(access.must_attend_orders(user)[:100])
     recent = list(
-        attend.must_attend_orders(user, open_only=False).filter(attendance__arrived_at__gte=now - dt.timedelta(days=7))
+        access.must_attend_orders(user, open_only=False).filter(attendance__arrived_at__gte=now - dt.timedelta(days=7))
         .exclude(pk__in=[o.pk for o in orders])[:30]
     )
     rows = []
@@ -441,7 +382,7 @@ def quick_report(request, form):
         from django.http import Http404
 
         raise Http404
-    if not any(role in access.FIELD_ROLES for role, _p, _r in assignments(user)):
+    if not access.is_field_worker(user):
         raise PermissionDenied
     from workorders.forms import attribute_fields, pick_category
     from workorders.models import Category, Kind
@@ -501,8 +442,8 @@ def rules(request):
     user = request.user
     _rules_perm(user)
     today = timezone.localdate()
-    visit_rules = list(VisitRule.objects.select_related("region").prefetch_related("tags").order_by("code", "-valid_from"))
-    patrol_rules = list(PatrolRule.objects.select_related("region").order_by("-valid_from"))
+    visit_rules = access.visit_rule_rows()
+    patrol_rules = access.patrol_rule_rows()
     return _render(request, "fieldwork/rules/list.html", {
         "current": [r for r in visit_rules if r.valid_on(today) or r.valid_from > today],
         "past": [r for r in visit_rules if not (r.valid_on(today) or r.valid_from > today)],
@@ -523,7 +464,7 @@ def _rule_form_context(user, rule=None, data=None, error=None, kind="visit"):
         "periods": Period.choices,
         "tags": list(CareTag.objects.filter(active=True).order_by("category", "sort")),
         "chosen_tags": {int(t) for t in (data.getlist("tags") if data is not None else [t.pk for t in rule.tags.all()] if rule and kind == "visit" else []) if str(t).isdigit()},
-        "areas": forms.area_choices(paths),
+        "areas": access.area_choices(paths),
         "today": timezone.localdate().isoformat(),
     }
 
@@ -555,11 +496,7 @@ def rule_new(request):
 def rule_edit(request, pk):
     user = request.user
     _rules_perm(user, edit=True)
-    rule = VisitRule.objects.filter(pk=pk).select_related("region").first()
-    if rule is None:
-        from django.http import Http404
-
-        raise Http404
+    rule = access.visit_rule(pk)
     if request.method == "POST":
         try:
             if request.POST.get("end"):
@@ -579,11 +516,7 @@ def rule_edit(request, pk):
 def patrol_rule_edit(request, pk=None):
     user = request.user
     _rules_perm(user, edit=True)
-    rule = PatrolRule.objects.filter(pk=pk).first() if pk else None
-    if pk and rule is None:
-        from django.http import Http404
-
-        raise Http404
+    rule = access.patrol_rule(pk) if pk else None
     if request.method == "POST":
         try:
             rules_admin.save_patrol_rule(user, rule, _rule_data(request.POST))

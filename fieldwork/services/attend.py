@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count, Max, Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import scope_paths
 from linli.db import prefix_q
 from linli.errors import DomainError, Forbidden, NotFound
 from regions.models import Region
@@ -39,28 +38,6 @@ FORMS = {
 
 
 # ---------------------------------------------------------------- must-attend
-
-
-def attend_paths(user) -> list[str]:
-    """The areas whose must-attend orders the user answers for (grid workers' grids, community
-    workers' communities)."""
-    return scope_paths(user, access.FIELD_ROLES)
-
-
-def must_attend_orders(user, *, open_only: bool = True):
-    """Must-attend orders in the user's field area, newest first, with their attendance."""
-    from workorders.models import OPEN_STATUSES, WorkOrder
-
-    paths = attend_paths(user)
-    if not paths:
-        return WorkOrder.objects.none()
-    q = Q(pk__in=[])
-    for p in paths:
-        q |= prefix_q("region_path", p)
-    qs = WorkOrder.objects.filter(q, category__must_attend=True)
-    if open_only:
-        qs = qs.filter(status__in=OPEN_STATUSES)
-    return qs.select_related("category", "region", "attendance", "attendance__worker").order_by("-reported_at", "-id")
 
 
 def _order(actor, order):
@@ -215,7 +192,7 @@ def quick_report(
         existing = WorkOrder.objects.filter(reporter=actor, client=f"fw:{client_key}").first()
         if existing is not None:
             return existing
-    if not any(role in access.FIELD_ROLES for role, _p, _r in access.assignments(actor)):
+    if not access.is_field_worker(actor):
         raise Forbidden("forbidden", _("Only grid workers and community staff use the field report forms."))
     category = _category_for(form, category)
     has_point = lat not in (None, "") and lng not in (None, "")

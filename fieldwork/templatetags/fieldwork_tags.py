@@ -11,12 +11,12 @@ RECENT = 5
 def household_visits(context, household):
     """The household's latest visits the viewer may see (their scope), with a link to all."""
     from fieldwork import access
-    from fieldwork.visit_views import _visit_rows, _visits_qs
+    from fieldwork.visit_views import visit_rows
 
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
     qs = access.visits(user).filter(household_id=household.pk)
-    rows = _visit_rows(_visits_qs(qs).order_by("-visited_at", "-id")[:RECENT])
+    rows = visit_rows(access.listed(qs).order_by("-visited_at", "-id")[:RECENT])
     total = len(rows) if len(rows) < RECENT else qs.count()
     return {
         "household": household,
