@@ -11,7 +11,7 @@ RECENT = 5
 def household_visits(context, household):
     """The household's latest visits the viewer may see (their scope), with a link to all."""
     from fieldwork import access
-    from fieldwork.visit_views import visit_rows
+    from fieldwork.views.visits import visit_rows
 
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")

@@ -7,14 +7,13 @@ import json
 
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.urls import path
 from django.utils.translation import gettext as _g
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from linli.pages import page
 
-from .services import sync
+from ..services import sync
 
 # Raise when the service worker's behaviour changes (the shell's addresses change it too).
 WORKER_VERSION = "2"
@@ -101,12 +100,3 @@ def offline_page(request):
     from django.shortcuts import render
 
     return render(request, "fieldwork/offline/offline.html", {})
-
-
-urlpatterns = [
-    path("sw.js", service_worker, name="service_worker"),
-    path("manifest.webmanifest", manifest, name="manifest"),
-    path("offline/bundle.json", offline_bundle, name="offline_bundle"),
-    path("offline/", offline_page, name="offline"),
-    path("queue/", queue, name="queue"),
-]

@@ -16,8 +16,8 @@ from ninja import Field, Query, Router, Schema
 from linli.errors import Forbidden
 from linli.schemas import errors
 
-from . import access
-from .services import sync
+from .. import access
+from ..services import sync
 
 router = Router(tags=["fieldwork"])
 

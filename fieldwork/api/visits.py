@@ -1,7 +1,7 @@
 """Visits and 三必 over JSON, mounted at /api/fieldwork/: the caller's due list, recording and
 listing visits, a household's visit history, and arriving at a must-attend order.
 
-Handlers parse, call fieldwork.services / attend and render; rows come through access.py, so
+Handlers parse, call fieldwork.services and render; rows come through fieldwork/access.py, so
 an id outside the caller's area answers 404. Errors are `{"code", "message", "message_en",
 "field"}`.
 """
@@ -18,9 +18,9 @@ from linli.schemas import errors
 from regions import access as regions_access
 from registry import access as registry_access
 
-from . import access, services
-from .models import Visit, VisitKind
-from .services import dues
+from .. import access, services
+from ..models import Visit, VisitKind
+from ..services import dues
 
 router = Router(tags=["fieldwork"])
 

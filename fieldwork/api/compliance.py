@@ -15,7 +15,7 @@ from linli.errors import Forbidden
 from linli.schemas import errors
 from regions.schemas import RegionRef, region_ref
 
-from .figures import board
+from ..figures import board
 
 router = Router(tags=["fieldwork"])
 

@@ -8,7 +8,7 @@
 - `GET /patrols` the caller's patrols (`mine=true`) or those of their area, newest first.
 
 `{patrol}` in the worker's own routes is the patrol's id or the phone's client key. Handlers
-parse, call fieldwork/patrols.py and render; reading goes through fieldwork/access.py, so a
+parse, call fieldwork/services/patrols.py and render; reading goes through fieldwork/access.py, so a
 patrol outside the caller's area answers 404.
 """
 
@@ -20,9 +20,9 @@ from linli.paging import keyset
 from linli.schemas import errors, iso
 from regions.schemas import RegionRef, region_ref
 
-from . import access
-from .models import Patrol
-from .services import patrols
+from .. import access
+from ..models import Patrol
+from ..services import patrols
 
 router = Router(tags=["fieldwork"])
 

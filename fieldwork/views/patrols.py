@@ -1,7 +1,8 @@
 """Patrol pages: the grid worker's phone page (start / end, live route, today's time against the
 minimum), one patrol's route and what was reported on the way, and the staff's daily table.
 
-Views parse, call fieldwork/patrols.py, render. A patrol outside the viewer's area is a 404.
+Views parse, call fieldwork/services/patrols.py, render; patrols come through fieldwork/access.py,
+so a patrol outside the viewer's area is a 404.
 """
 
 import datetime as dt
@@ -12,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,9 +22,9 @@ from accounts.access import scope_paths
 from linli.errors import DomainError
 from linli.pages import page
 
-from . import access
-from .models import PatrolStatus
-from .services import patrols
+from .. import access
+from ..models import PatrolStatus
+from ..services import patrols
 
 PAGE = 50
 QUICK_FORMS = ("hazard", "arrival", "incident")
@@ -217,13 +218,3 @@ def daily(request):
         "next_url": f"?{urlencode({**query, 'page': page_no + 1})}" if page_no < pages else None,
         "met_count": sum(1 for r in rows if r["met"]),
     })
-
-
-urlpatterns = [
-    path("patrols/", home, name="patrols"),
-    path("patrols/start/", start, name="patrol_start"),
-    path("patrols/daily/", daily, name="patrol_daily"),
-    path("patrols/key/<str:key>/", by_key, name="patrol_by_key"),
-    path("patrols/<int:pk>/", detail, name="patrol_detail"),
-    path("patrols/<int:pk>/end/", end, name="patrol_end"),
-]

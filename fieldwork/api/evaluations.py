@@ -17,8 +17,8 @@ from linli.errors import Forbidden, NotFound
 from linli.schemas import errors
 from regions import access as regions_access
 
-from .models import EvaluationRound
-from .services import evaluations as ev
+from ..models import EvaluationRound
+from ..services import evaluations as ev
 
 router = Router(tags=["fieldwork"])
 

@@ -1,7 +1,8 @@
 """Compliance dashboard of field work (走访巡查考核): a place's figures for a month, quarter or
 year from the fw.* Rollup cells, coverage of the units below, the monthly trend, rankings of the
 units below and of the grid workers of the area (from their worker-days), and the Excel export.
-Staff with an area (grid workers see their grid); a unit outside it answers 404."""
+Staff with an area (grid workers see their grid); a unit outside it answers 404. The board is
+built by fieldwork/figures.py; the workbook is written by fieldwork/exports.py."""
 
 import os
 import tempfile
@@ -10,7 +11,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -18,7 +19,8 @@ from django.views.decorators.http import require_GET
 from insights.access import PERIOD_LABELS, area_paths, place_for, span
 from linli.pages import page
 
-from .figures import RANKABLE, board
+from .. import exports
+from ..figures import RANKABLE, board
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -84,21 +86,13 @@ def dashboard(request):
 @page(allow=_may_see)
 @require_GET
 def export(request):
-    from .exports import write_compliance
-
     b, _error = _board(request)
     fd, tmp = tempfile.mkstemp(prefix="linli-fieldwork-", suffix=".xlsx")
     os.close(fd)
     try:
-        write_compliance(b, tmp)
+        exports.write_compliance(b, tmp)
         handle = open(tmp, "rb")
     finally:
         os.unlink(tmp)  # the open handle keeps the data until the response is sent
     name = f"{b.region.name}-{b.span.label}-走访巡查考核.xlsx"
     return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)
-
-
-urlpatterns = [
-    path("compliance/", dashboard, name="compliance"),
-    path("compliance/export.xlsx", export, name="compliance_export"),
-]
