@@ -1,4 +1,5 @@
-"""Which field-work rows a user sees and works on, and the field-work rows kept per process.
+"""Which field-work rows a user sees and works on, and the field-work rows kept per process (the
+visit rules, the cities' boxes).
 
 - Staff with an area (city down to grid) see the visits, patrols, due items and figures of
   their area (accounts.access scope).
@@ -23,9 +24,11 @@ from accounts.access import assignments, get_scoped, scope_paths, scoped
 from accounts.models import Role, User
 from linli.db import prefix_q
 from linli.errors import Forbidden, NotFound
+from linli.snapshot import Snapshot
 from regions.models import Level, Region
+from registry.models import CareTag, TagCategory
 
-from .models import DueItem, GridProfile, Patrol, PatrolRule, PatrolStatus, Visit, VisitRule
+from .models import DueItem, GridProfile, Patrol, PatrolRule, PatrolStatus, Target, Visit, VisitRule
 
 FIELD_ROLES = {Role.GRID_WORKER, Role.COMMUNITY_WORKER}
 # Staff above a grid who open a grid's due list (a street officer reads it to a community).
@@ -356,3 +359,31 @@ def resident_home(request, grid) -> dict:
     if slug:
         links.append({"label": _("Grid notice"), "url": reverse("fieldwork:notice", args=[slug]), "icon": "eye", "needs_worker": False})
     return {"grid_links": links}
+
+
+# ---------------------------------------------------------------- kept per process
+
+
+def _visit_rules() -> list[VisitRule]:
+    """Every visit rule, past and future ones too (the table is a few dozen rows), each with
+    `tag_ids`: the tags it names; for a key-person rule every tag of the "key" category."""
+    rules = list(VisitRule.objects.prefetch_related("tags"))
+    key_ids = None
+    for rule in rules:
+        if rule.target == Target.KEY:
+            if key_ids is None:
+                key_ids = set(CareTag.objects.filter(category=TagCategory.KEY).values_list("id", flat=True))
+            rule.tag_ids = key_ids
+        else:
+            rule.tag_ids = {t.id for t in rule.tags.all()}
+    return rules
+
+
+# Read by every due list and every refresh of a household's items. A key-person rule names the
+# tags of the "key" category, so a care tag added or recategorised is a change of the rules too.
+visit_rules = Snapshot("fieldwork-visit-rules", _visit_rules).watch(VisitRule, CareTag, m2m=(VisitRule.tags.through,))
+
+
+def visit_rules_on(day: dt.date) -> list[VisitRule]:
+    """The visit rules valid on `day`, each with `tag_ids`."""
+    return [r for r in visit_rules.get() if r.valid_from <= day and (r.valid_to is None or day < r.valid_to)]

@@ -10,18 +10,20 @@ class FieldworkConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from linli import hooks
+        from registry.hooks import households_changed
 
-        from . import (
-            access,
-            signals,  # noqa: F401  (keeps due lists in step with the registry)
-        )
+        from . import access
         from . import models as m
+        from .services import dues
 
         auditlog.register(m.VisitRule)
         auditlog.register(m.PatrolRule)
         auditlog.register(m.Visit, exclude_fields=["region_path"])
         auditlog.register(m.GridProfile, exclude_fields=["phone_enc"])
         auditlog.register(m.EvaluationRound)
+
+        # Due lists follow the registry: who lives in a household, its members' care tags.
+        households_changed.connect(dues.households_changed, dispatch_uid="fieldwork.households_changed")
 
         hooks.add_home_part("resident", access.resident_home)
         hooks.add_nav(

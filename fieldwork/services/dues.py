@@ -13,7 +13,8 @@ How it works
 Keeping it current without recomputing everyone
 - A visit adds one to the items of its household whose period holds the visit's day (`count_visit`).
 - A household whose members or tags changed is recomputed alone (`refresh_household`, a few
-  queries; the registry's `households_changed` signal calls it).
+  queries; the registry's `households_changed` event calls it through `households_changed`
+  below, connected in apps.py; more households at once are rebuilt by area in the background).
 - A rule that is added or edited has its own current items rebuilt (`rebuild_rule`), one
   INSERT ... SELECT.
 - A new period (the 1st of a month, Monday, a new quarter) is built once per rule on the first
@@ -23,23 +24,18 @@ Keeping it current without recomputing everyone
 """
 
 import datetime as dt
-import threading
-import time
 
 from django.db import connection, transaction
 from django.db.models import Q
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
-from registry.models import Household, ResidentStatus, ResidentTag, TagCategory
+from registry.models import Household, ResidentStatus, ResidentTag
 
+from .. import access
 from ..models import DueItem, DuePeriod, Period, Target, Visit, VisitRule
 
-# The valid rules, per process, reloaded after CACHE_SECONDS or at once when this process saves a
-# rule (an edit in another process reaches this one within CACHE_SECONDS).
-CACHE_SECONDS = 30
-_lock = threading.Lock()
-_cache: dict = {"at": None}
+# More households than this at once (a bulk import) are rebuilt by area in the background.
+INLINE_LIMIT = 50
 
 
 # ---------------------------------------------------------------- periods
@@ -81,39 +77,14 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 
 
 def rules_on(day: dt.date) -> list[VisitRule]:
-    """The rules valid on `day`, each with `tag_ids` (the set of tags it names)."""
-    c = _cache
-    if c["at"] is None or c.get("day") != day or time.monotonic() - c["at"] > CACHE_SECONDS:
-        with _lock:
-            rules = _load(day)
-            _cache.update({"at": time.monotonic(), "day": day, "rules": rules})
-        return rules
-    return c["rules"]
+    """The rules valid on `day`, each with `tag_ids` (the set of tags it names), from the rules
+    kept per process (fieldwork.access.visit_rules)."""
+    return access.visit_rules_on(day)
 
 
 def forget(**_kwargs):
-    _cache["at"] = None
-
-
-for _model in (VisitRule, VisitRule.tags.through):
-    post_save.connect(forget, sender=_model, dispatch_uid=f"fieldwork.dues.save.{_model.__name__}")
-    post_delete.connect(forget, sender=_model, dispatch_uid=f"fieldwork.dues.delete.{_model.__name__}")
-m2m_changed.connect(forget, sender=VisitRule.tags.through, dispatch_uid="fieldwork.dues.m2m")
-
-
-def _load(day: dt.date) -> list[VisitRule]:
-    rules = list(VisitRule.objects.filter(valid_from__lte=day).exclude(valid_to__lte=day).prefetch_related("tags"))
-    key_ids = None
-    for rule in rules:
-        if rule.target == Target.KEY:
-            if key_ids is None:
-                from registry.models import CareTag
-
-                key_ids = set(CareTag.objects.filter(category=TagCategory.KEY).values_list("id", flat=True))
-            rule.tag_ids = key_ids
-        else:
-            rule.tag_ids = {t.id for t in rule.tags.all()}
-    return rules
+    """This process reads the visit rules again at their next use."""
+    access.visit_rules.forget()
 
 
 def applies(rule: VisitRule, region_path: str, tag_ids: set) -> bool:
@@ -130,6 +101,27 @@ def household_tag_ids(household_id: int) -> set:
             resident__household_id=household_id, resident__status=ResidentStatus.ACTIVE, end_date__isnull=True
         ).values_list("tag_id", flat=True)
     )
+
+
+# ---------------------------------------------------------------- the registry's changes
+
+
+def households_changed(sender, household_ids=None, region_path=None, **kwargs):
+    """registry.hooks.households_changed: a few households are refreshed at once (inside the
+    registry's transaction), more of them or an area after a bulk import in the background."""
+    from .. import tasks
+
+    if household_ids and len(household_ids) <= INLINE_LIMIT:
+        for hid in sorted(household_ids):
+            refresh_household(hid)
+        return
+    if region_path is None and household_ids:
+        paths = sorted(set(Household.objects.filter(pk__in=household_ids).values_list("region_path", flat=True)))
+        for path in paths:
+            tasks.rebuild_area(path)
+        return
+    if region_path is not None:
+        tasks.rebuild_area(region_path)
 
 
 # ---------------------------------------------------------------- one household
