@@ -1,5 +1,5 @@
 """Which field-work rows a user sees and works on, and the field-work rows kept per process (the
-visit rules, the cities' boxes).
+visit rules, the cities' boxes for patrols' points).
 
 - Staff with an area (city down to grid) see the visits, patrols, due items and figures of
   their area (accounts.access scope).
@@ -16,7 +16,7 @@ NotFound (a 404), never a hint that the row exists.
 
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -387,3 +387,33 @@ visit_rules = Snapshot("fieldwork-visit-rules", _visit_rules).watch(VisitRule, C
 def visit_rules_on(day: dt.date) -> list[VisitRule]:
     """The visit rules valid on `day`, each with `tag_ids`."""
     return [r for r in visit_rules.get() if r.valid_from <= day and (r.valid_to is None or day < r.valid_to)]
+
+
+def _city_box(root_path: str) -> tuple[float, float, float, float] | None:
+    root = Region.objects.filter(path=root_path).values_list("min_lat", "min_lng", "max_lat", "max_lng").first()
+    if root is None:
+        return None
+    if None not in root:
+        return root
+    agg = Region.objects.filter(prefix_q("path", root_path), min_lat__isnull=False).aggregate(
+        a=Min("min_lat"), b=Min("min_lng"), c=Max("max_lat"), d=Max("max_lng")
+    )
+    if agg["a"] is None:
+        return None
+    return agg["a"], agg["b"], agg["c"], agg["d"]
+
+
+# Every batch of a patrol's points is checked against its city's box, and a city without a
+# boundary of its own needs an aggregate over all its places: each city's box is kept once asked
+# for, until a place is saved (a boundary edit, a new place).
+city_boxes = Snapshot("fieldwork-city-boxes", dict).watch(Region)
+
+
+def city_box(region: Region) -> tuple[float, float, float, float] | None:
+    """(min_lat, min_lng, max_lat, max_lng) of the city the region lies in: the city's own box,
+    else the box of the places below it that have one; None when nothing has a box."""
+    root_path = region.path[: Region.steplen]
+    boxes = city_boxes.get()
+    if root_path not in boxes:
+        boxes[root_path] = _city_box(root_path)
+    return boxes[root_path]

@@ -21,12 +21,10 @@ Policies (chosen here, stated once):
 
 import datetime as dt
 import math
-import time
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, OuterRef, Q, Subquery
-from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -85,45 +83,13 @@ def _when(value, field: str) -> dt.datetime:
     return parse_when(value, field=field)
 
 
-# The city's box, per process for BOX_SECONDS (every batch of points needs it; a city without
-# its own boundary needs an aggregate over all its places). Dropped when any region is saved
-# in this process (a boundary edit, a new city in a test).
-BOX_SECONDS = 300
-_boxes: dict = {}
-
-
-def _forget_boxes(**_kwargs):
-    _boxes.clear()
-
-
-post_save.connect(_forget_boxes, sender=Region, dispatch_uid="fieldwork.patrols.forget_boxes")
-
-
 def city_box(region: Region) -> tuple[float, float, float, float] | None:
     """(min_lat, min_lng, max_lat, max_lng) of the city the region lies in, widened by
-    CITY_MARGIN_M; from the city's own box, else from the boxes of the places below it."""
-    root_path = region.path[: Region.steplen]
-    cached = _boxes.get(root_path)
-    if cached is not None and time.monotonic() - cached[0] < BOX_SECONDS:
-        return cached[1]
-    box = _city_box(root_path)
-    _boxes[root_path] = (time.monotonic(), box)
-    return box
-
-
-def _city_box(root_path: str):
-    root = Region.objects.filter(path=root_path).values_list("min_lat", "min_lng", "max_lat", "max_lng").first()
-    if root is None:
+    CITY_MARGIN_M; from the city's own box, else from the boxes of the places below it (kept per
+    process: fieldwork.access.city_box)."""
+    box = access.city_box(region)
+    if box is None:
         return None
-    if None not in root:
-        box = root
-    else:
-        agg = Region.objects.filter(prefix_q("path", root_path), min_lat__isnull=False).aggregate(
-            a=Min("min_lat"), b=Min("min_lng"), c=Max("max_lat"), d=Max("max_lng")
-        )
-        if agg["a"] is None:
-            return None
-        box = (agg["a"], agg["b"], agg["c"], agg["d"])
     dlat = CITY_MARGIN_M / 111_320.0
     dlng = CITY_MARGIN_M / (111_320.0 * max(0.1, math.cos(math.radians((box[0] + box[2]) / 2))))
     return box[0] - dlat, box[1] - dlng, box[2] + dlat, box[3] + dlng
