@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import scope_paths
 from linli.errors import DomainError
-from linli.pages import page
+from linli.pages import page, raise_access
 from regions import access as regions_access
 from regions.models import Level
 
@@ -59,8 +59,7 @@ def evaluate(request):
                 comment=request.POST.get("comment", ""),
             )
         except DomainError as e:
-            if e.status in (403, 404):
-                raise
+            raise_access(e)
             error, error_worker = e, request.POST.get("worker")
         else:
             messages.success(
@@ -181,8 +180,7 @@ def rounds(request):
                 closes_on=_date(request.POST.get("closes_on")),
             )
         except DomainError as e:
-            if e.status in (403, 404):
-                raise
+            raise_access(e)
             error, error_round = e, rnd.pk
         else:
             messages.success(request, _t("The rating window is saved."))

@@ -19,7 +19,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.errors import DomainError
-from linli.pages import page
+from linli.pages import page, raise_access
 
 from .. import access, exports
 from ..services import evaluations as ev
@@ -52,8 +52,7 @@ def notice_edit(request, grid_id):
                 phone="" if request.POST.get("remove_phone") else (phone or None),
             )
         except DomainError as e:
-            if e.status in (403, 404):
-                raise
+            raise_access(e)
             error = e
         else:
             messages.success(request, _t("The grid notice is saved and shown on its public page."))

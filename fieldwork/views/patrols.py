@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import scope_paths
 from linli.errors import DomainError
-from linli.pages import page
+from linli.pages import page, raise_access
 
 from .. import access
 from ..models import PatrolStatus
@@ -115,8 +115,7 @@ def start(request):
     try:
         patrols.start_patrol(request.user, grid=request.POST.get("grid") or None, client_key=request.POST.get("client_key", ""))
     except DomainError as error:
-        if error.status in (403, 404):
-            raise
+        raise_access(error)
         messages.error(request, error.text())
     return redirect("fieldwork:patrols")
 
@@ -127,8 +126,7 @@ def end(request, pk: int):
     try:
         patrol = patrols.end_patrol(request.user, pk, note=request.POST.get("note", ""))
     except DomainError as error:
-        if error.status in (403, 404):
-            raise
+        raise_access(error)
         messages.error(request, error.text())
         return redirect("fieldwork:patrols")
     return redirect("fieldwork:patrol_detail", patrol.pk)
