@@ -45,7 +45,6 @@ average arrival minutes = attend.seconds / attend.count / 60; evaluation = ratin
    orders or ratings) reaches the minimum of the RankingRule "fw.<key>" / "fw.worker.<key>".
 """
 
-import dataclasses
 import datetime as dt
 from collections import defaultdict
 
@@ -57,7 +56,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, RoleAssignment, User
 from insights import services as periods
-from insights.access import Span, area_paths, min_orders
+from insights.access import Board, BoardSpec, Span, build, min_orders, rank, register
 from insights.models import Rollup, Watermark
 from insights.services import ancestor_paths, period_end, period_start
 from linli.db import prefix_q
@@ -735,42 +734,6 @@ def kpis(v: dict) -> dict:
     return out
 
 
-def _rank(units: list, key: str, minimum: int, name) -> tuple[list, list]:
-    """Units whose basis reaches the minimum, best first (ties share a rank); the rest apart."""
-    ok = [u for u in units if u["k"]["basis"][key] >= max(minimum, 1) and u["k"][key] is not None]
-    ok.sort(key=lambda u: (-u["k"][key], -u["k"]["basis"][key], name(u)))
-    prev, rank = None, 0
-    for i, u in enumerate(ok, start=1):
-        if u["k"][key] != prev:
-            rank, prev = i, u["k"][key]
-        u["rank"] = rank
-    return ok, [u for u in units if u not in ok]
-
-
-@dataclasses.dataclass
-class Board:
-    region: Region
-    span: Span
-    crumbs: list
-    figures: dict
-    overdue: int
-    overdue_on: dt.date
-    rank_by: str
-    minimum: int
-    worker_minimum: int
-    trend: dict = dataclasses.field(default_factory=dict)
-    children: list = dataclasses.field(default_factory=list)
-    ranked: list = dataclasses.field(default_factory=list)
-    unranked: list = dataclasses.field(default_factory=list)
-    workers_ranked: list = dataclasses.field(default_factory=list)
-    workers_unranked: list = dataclasses.field(default_factory=list)
-    child_level: str = ""
-
-    @property
-    def worker_key(self) -> str:
-        return WORKER_KEY.get(self.rank_by, self.rank_by)
-
-
 def _months_back(last: dt.date, n: int) -> list[dt.date]:
     out, d = [], last.replace(day=1)
     for _i in range(n):
@@ -818,21 +781,14 @@ def worker_rows(region: Region, sp: Span) -> list[dict]:
     return rows
 
 
-def board(user, region: Region, sp: Span, rank_by: str = "coverage") -> Board:
-    if rank_by not in RANKABLE:
-        rank_by = "coverage"
-    paths = area_paths(user)
-    crumbs = [r for r in region.ancestors_and_self() if any(r.path.startswith(p) for p in paths)]
-    mine = dict(Rollup.objects.filter(region=region, period=sp.period, period_start=sp.start, indicator__startswith="fw.").values_list("indicator", "value"))
+def _extend(b, user) -> None:
+    """What the field-work board adds to the one board (insights): the overdue households on the
+    period's last day (or today), a year of monthly coverage and patrol figures, and the ranking
+    of the area's grid workers."""
+    region, sp = b.region, b.span
     today = timezone.localdate()
     on = min(today, sp.last_day)
     overdue = Rollup.objects.filter(region=region, period="day", period_start=on, indicator="fw.overdue").values_list("value", flat=True).first()
-    worker_key = WORKER_KEY.get(rank_by, rank_by)
-    b = Board(
-        region, sp, crumbs, kpis(mine), int(overdue or 0), on, rank_by,
-        min_orders(f"fw.{rank_by}", sp.last_day), min_orders(f"fw.worker.{worker_key}", sp.last_day),
-    )  # fmt: skip
-
     months = _months_back(min(sp.last_day, today), 12)
     trend_rows = Rollup.objects.filter(
         region=region, period="month", period_start__in=months, indicator__in=["fw.coverage.required", "fw.coverage.met", "fw.patrol.worker_days", "fw.patrol.days_met", "fw.visits"]
@@ -841,23 +797,38 @@ def board(user, region: Region, sp: Span, rank_by: str = "coverage") -> Board:
     for d, ind, v in trend_rows:
         by_month.setdefault(d, {})[ind] = v
     ks = [kpis(by_month.get(m, {})) for m in months]
-    b.trend = {
-        "labels": [f"{m.year % 100:02d}年{m.month}月" for m in months],
-        "coverage": [round(k["coverage"] * 100, 1) if k["coverage"] is not None else None for k in ks],
-        "patrol": [round(k["patrol"] * 100, 1) if k["patrol"] is not None else None for k in ks],
-        "visits": [k["visits"] for k in ks],
-    }
+    worker_key = WORKER_KEY.get(b.rank_by, b.rank_by)
+    worker_minimum = min_orders(f"fw.worker.{worker_key}", sp.last_day)
+    workers_ranked, workers_unranked = rank(worker_rows(region, sp), worker_key, worker_minimum, lambda u: u["name"])
+    b.extra.update(
+        overdue=int(overdue or 0),
+        overdue_on=on,
+        trend={
+            "labels": [f"{m.year % 100:02d}年{m.month}月" for m in months],
+            "coverage": [round(k["coverage"] * 100, 1) if k["coverage"] is not None else None for k in ks],
+            "patrol": [round(k["patrol"] * 100, 1) if k["patrol"] is not None else None for k in ks],
+            "visits": [k["visits"] for k in ks],
+        },
+        worker_key=worker_key,
+        worker_minimum=worker_minimum,
+        workers_ranked=workers_ranked,
+        workers_unranked=workers_unranked,
+    )
 
-    if region.depth < 5:
-        children = list(Region.objects.filter(path__startswith=region.path, depth=region.depth + 1).order_by("code", "path"))
-        cells: dict[int, dict] = {}
-        rows = Rollup.objects.filter(region_id__in=[c.pk for c in children], period=sp.period, period_start=sp.start, indicator__startswith="fw.")
-        for rid, ind, v in rows.values_list("region_id", "indicator", "value"):
-            cells.setdefault(rid, {})[ind] = v
-        units = [{"region": c, "k": kpis(cells.get(c.pk, {}))} for c in children]
-        b.children = units
-        b.ranked, b.unranked = _rank(units, rank_by, b.minimum, lambda u: u["region"].code)
-        b.child_level = children[0].get_level_display() if children else ""
-    workers = worker_rows(region, sp)
-    b.workers_ranked, b.workers_unranked = _rank(workers, worker_key, b.worker_minimum, lambda u: u["name"])
-    return b
+
+BOARD = BoardSpec(
+    key="fw",
+    prefix="fw.",
+    kpis=kpis,
+    rankable=RANKABLE,
+    default_rank="coverage",
+    template="fieldwork/compliance/dashboard.html",
+    minimum_indicator=lambda key: f"fw.{key}",
+    extend=_extend,
+)
+register(BOARD)
+
+
+def board(user, region: Region, sp: Span, rank_by: str = "coverage") -> Board:
+    """The compliance board of a place and period (the one board builder, insights.access)."""
+    return build(BOARD, user, region, sp, rank_by)

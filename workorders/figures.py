@@ -49,7 +49,7 @@ import re
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from insights.access import BoardSpec, register
@@ -446,7 +446,7 @@ def _context(b) -> dict:
             "trend": b.trend,
             "kinds": b.kinds,
             "stages": b.stages,
-            "labels": {"received": _g("Orders received"), "closed": _g("Orders closed"), "hours": _g("hours"), "empty": _g("No orders in this period")},
+            "labels": {"received": gettext("Orders received"), "closed": gettext("Orders closed"), "hours": gettext("hours"), "empty": gettext("No orders in this period")},
         },
     }
 
@@ -465,27 +465,27 @@ def write_board(b, path: str) -> str:
     """Excel export of the board: its figures, the ranking of the units below and the trend."""
     f = b.figures
     wb = StreamingWorkbook(path)
-    sheet = wb.add_sheet(_g("Figures"), [_g("Indicator"), _g("Value"), _g("Unit of measure")], [28, 14, 10])
-    sheet.write_row([_g("Figures for"), b.region.name, ""])
-    sheet.write_row([_g("Period"), b.span.label, ""])
-    sheet.write_row([_g("Orders received"), f["received"], _g("orders")])
-    sheet.write_row([_g("Orders closed"), f["closed"], _g("orders")])
-    sheet.write_row([_g("Due (less suspended)"), f["due"], _g("orders")])
+    sheet = wb.add_sheet(gettext("Figures"), [gettext("Indicator"), gettext("Value"), gettext("Unit of measure")], [28, 14, 10])
+    sheet.write_row([gettext("Figures for"), b.region.name, ""])
+    sheet.write_row([gettext("Period"), b.span.label, ""])
+    sheet.write_row([gettext("Orders received"), f["received"], gettext("orders")])
+    sheet.write_row([gettext("Orders closed"), f["closed"], gettext("orders")])
+    sheet.write_row([gettext("Due (less suspended)"), f["due"], gettext("orders")])
     for key, label in RANKABLE.items():
-        sheet.write_row([str(label), _value(key, f[key]), _g("points") if key == "satisfaction" else "%"])
+        sheet.write_row([str(label), _value(key, f[key]), gettext("points") if key == "satisfaction" else "%"])
     for s in b.stages:
-        sheet.write_row([_g("Average time: %(stage)s") % {"stage": s["name"]}, round(s["hours"], 2) if s["hours"] is not None else None, _g("hours")])
-    sheet.write_row([_g("Open now"), b.snapshot["open"], _g("orders")])
-    sheet.write_row([_g("Overdue now"), b.snapshot["overdue"], _g("orders")])
+        sheet.write_row([gettext("Average time: %(stage)s") % {"stage": s["name"]}, round(s["hours"], 2) if s["hours"] is not None else None, gettext("hours")])
+    sheet.write_row([gettext("Open now"), b.snapshot["open"], gettext("orders")])
+    sheet.write_row([gettext("Overdue now"), b.snapshot["overdue"], gettext("orders")])
 
-    headers = [_g("Rank"), _g("Unit below"), _g("Orders received"), _g("Orders closed")] + [str(label) for label in RANKABLE.values()] + [_g("Note")]
-    sheet = wb.add_sheet(_g("Ranking"), headers, [8, 20, 10, 10] + [14] * len(RANKABLE) + [30])
+    headers = [gettext("Rank"), gettext("Unit below"), gettext("Orders received"), gettext("Orders closed")] + [str(label) for label in RANKABLE.values()] + [gettext("Note")]
+    sheet = wb.add_sheet(gettext("Ranking"), headers, [8, 20, 10, 10] + [14] * len(RANKABLE) + [30])
     for u in b.ranked + b.unranked:
         k = u["k"]
-        note = "" if "rank" in u else _g("Not ranked (fewer than %(n)s orders)") % {"n": b.minimum}
+        note = "" if "rank" in u else gettext("Not ranked (fewer than %(n)s orders)") % {"n": b.minimum}
         sheet.write_row([u.get("rank"), u["region"].name, k["received"], k["closed"]] + [_value(key, k[key]) for key in RANKABLE] + [note])
 
-    sheet = wb.add_sheet(_g("Trend"), [_g("Date"), _g("Orders received"), _g("Orders closed")], [14, 10, 10])
+    sheet = wb.add_sheet(gettext("Trend"), [gettext("Date"), gettext("Orders received"), gettext("Orders closed")], [14, 10, 10])
     for d, r, c in zip(b.trend["dates"], b.trend["received"], b.trend["closed"], strict=True):
         sheet.write_row([d, r, c])
     wb.close()

@@ -10,7 +10,7 @@
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
-from insights.access import area_paths, place_for, span
+from insights.access import place_for, span
 from linli.errors import Forbidden
 from linli.schemas import errors
 from regions.schemas import RegionRef, region_ref
@@ -74,7 +74,7 @@ def _figures(k: dict) -> dict:
 
 @router.get("/compliance", response={200: ComplianceOut, **errors()}, summary="Field-work compliance figures of a place")
 def compliance(request, region: int | None = None, period: str | None = None, at: str | None = None, rank: str = "coverage"):
-    if not area_paths(request.user):
+    if not request.user.has_perm("fieldwork.view_figures"):
         raise Forbidden("forbidden", _("Only staff with an area can see field-work figures."))
     place = place_for(request.user, region)
     sp, _error = span(period, at)

@@ -126,7 +126,7 @@ class ResultsOut(Schema):
 @router.get("/ratings/results", response={200: ResultsOut, **errors()}, summary="Ratings of grid workers in my area (staff)")
 def results(request, round: int | None = None, region: int | None = None):
     user = request.auth
-    if not user.has_perm("registry.view"):
+    if not user.has_perm("fieldwork.view_figures"):
         raise Forbidden("forbidden", _("You do not have permission for this."))
     if region is not None:
         area = regions_access.place(user, region)

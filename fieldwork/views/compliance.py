@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from insights.access import PERIOD_LABELS, area_paths, place_for, span
+from insights.access import PERIOD_LABELS, place_for, span
 from linli.pages import page
 
 from .. import exports
@@ -39,11 +39,7 @@ def _board(request):
     return board(request.user, region, sp, request.GET.get("rank") or "coverage"), error
 
 
-def _may_see(user) -> bool:
-    return bool(area_paths(user))
-
-
-@page(allow=_may_see)
+@page("fieldwork.view_figures")
 @require_GET
 def dashboard(request):
     b, error = _board(request)
@@ -83,7 +79,7 @@ def dashboard(request):
     )
 
 
-@page(allow=_may_see)
+@page("fieldwork.view_figures")
 @require_GET
 def export(request):
     b, _error = _board(request)

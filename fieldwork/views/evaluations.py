@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -64,7 +64,7 @@ def evaluate(request):
         else:
             messages.success(
                 request,
-                _t("Thank you! You gave %(name)s %(n)s stars.") % {"name": rating.worker, "n": rating.score},
+                gettext("Thank you! You gave %(name)s %(n)s stars.") % {"name": rating.worker, "n": rating.score},
             )
             return redirect("fieldwork:evaluate")
     data = ev.rate_page(request.user)
@@ -110,7 +110,7 @@ def _results(request):
     return area, rnd, ev.results(area.path, rnd)
 
 
-@page(perm="registry.view")
+@page("fieldwork.view_figures")
 @require_GET
 def results(request):
     area, rnd, res = _results(request)
@@ -142,7 +142,7 @@ def results(request):
     })
 
 
-@page(perm="registry.view")
+@page("fieldwork.view_figures")
 @require_GET
 def results_export(request):
     area, rnd, res = _results(request)
@@ -183,7 +183,7 @@ def rounds(request):
             raise_access(e)
             error, error_round = e, rnd.pk
         else:
-            messages.success(request, _t("The rating window is saved."))
+            messages.success(request, gettext("The rating window is saved."))
             return redirect("fieldwork:evaluation_rounds")
     today = timezone.localdate()
     return render(request, "fieldwork/evaluations/rounds.html", {

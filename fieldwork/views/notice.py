@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods
@@ -55,14 +55,14 @@ def notice_edit(request, grid_id):
             raise_access(e)
             error = e
         else:
-            messages.success(request, _t("The grid notice is saved and shown on its public page."))
+            messages.success(request, gettext("The grid notice is saved and shown on its public page."))
             return redirect("fieldwork:notice_edit", grid.pk)
     if error is not None:
         values = request.POST
     elif profile is not None:
         values = {"duties": profile.duties, "commitment": profile.commitment, "service_hours": profile.service_hours}
     else:
-        values = {"duties": str(ev.DEFAULT_DUTIES), "commitment": str(ev.DEFAULT_COMMITMENT), "service_hours": _t("Monday to Friday 8:30–17:30")}
+        values = {"duties": str(ev.DEFAULT_DUTIES), "commitment": str(ev.DEFAULT_COMMITMENT), "service_hours": gettext("Monday to Friday 8:30–17:30")}
     public_url = request.build_absolute_uri(reverse("fieldwork:notice", args=[profile.slug])) if profile else ""
     return render(request, "fieldwork/notice/edit.html", {
         "grid": grid, "profile": profile, "values": values, "error": error, "public_url": public_url,

@@ -7,7 +7,7 @@ import json
 
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -66,8 +66,8 @@ def manifest(request):
     from django.templatetags.static import static
 
     data = {
-        "name": _g("Linli field work"),
-        "short_name": _g("Field work"),
+        "name": gettext("Linli field work"),
+        "short_name": gettext("Field work"),
         "start_url": "/fieldwork/due/",
         "scope": "/fieldwork/",
         "display": "standalone",

@@ -12,7 +12,7 @@ import os
 import re
 from collections import defaultdict
 
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 
 from linli import pii
 from linli.errors import DomainError
@@ -130,15 +130,15 @@ def _grid(ctx):
         text = pii.clean_text(_cell(raw)).replace(" ", "")
         if not text:
             if ctx.default_grid is None:
-                raise RowError(_g("网格：missing; your area has several grids, so each row needs its grid."))
+                raise RowError(gettext("网格：missing; your area has several grids, so each row needs its grid."))
             return ctx.default_grid
         grid_id = ctx.by_code.get(text)
         if grid_id is None:
             ids = ctx.by_name.get(text, [])
             if len(ids) > 1:
-                raise RowError(_g("网格：several grids in your area are called %(v)s; write the grid code instead.") % {"v": text})
+                raise RowError(gettext("网格：several grids in your area are called %(v)s; write the grid code instead.") % {"v": text})
             if not ids:
-                raise RowError(_g("网格：%(v)s is not a grid in your area.") % {"v": text})
+                raise RowError(gettext("网格：%(v)s is not a grid in your area.") % {"v": text})
             grid_id = ids[0]
         return grid_id
     return parse
@@ -147,9 +147,9 @@ def _grid(ctx):
 def _estate(raw):
     estate = pii.clean_text(_cell(raw))
     if not estate:
-        raise RowError(_g("小区：missing."))
+        raise RowError(gettext("小区：missing."))
     if len(estate) > 100:
-        raise RowError(_g("小区：at most 100 characters."))
+        raise RowError(gettext("小区：at most 100 characters."))
     return estate
 
 
@@ -160,9 +160,9 @@ def _building(raw):
             building = building[: -len(suffix)]
             break
     if not building:
-        raise RowError(_g("楼栋：missing."))
+        raise RowError(gettext("楼栋：missing."))
     if len(building) > 20:
-        raise RowError(_g("楼栋：at most 20 characters."))
+        raise RowError(gettext("楼栋：at most 20 characters."))
     return building
 
 
@@ -171,16 +171,16 @@ def _unit(raw):
     if not text:
         return 1
     if not text.isdigit() or not 1 <= int(text) <= 50:
-        raise RowError(_g("单元：%(v)s is not a unit number from 1 to 50.") % {"v": text})
+        raise RowError(gettext("单元：%(v)s is not a unit number from 1 to 50.") % {"v": text})
     return int(text)
 
 
 def _room(raw):
     room = pii.clean_text(_cell(raw)).replace(" ", "").removesuffix("室").removesuffix("号")
     if not room:
-        raise RowError(_g("房号：missing."))
+        raise RowError(gettext("房号：missing."))
     if len(room) > 20:
-        raise RowError(_g("房号：at most 20 characters."))
+        raise RowError(gettext("房号：at most 20 characters."))
     return room
 
 
@@ -196,7 +196,7 @@ def _use(raw):
 def _hh_number(raw):
     text = pii.clean_text(_cell(raw)).replace(" ", "")
     if len(text) > 30:
-        raise RowError(_g("户号：at most 30 characters."))
+        raise RowError(gettext("户号：at most 30 characters."))
     return text
 
 
@@ -219,7 +219,7 @@ def _tags(ctx):
                 continue
             hit = ctx.tag_lookup.get(part.lower())
             if hit is None:
-                raise RowError(_g("关爱标签：%(v)s is not a care tag we know.") % {"v": part})
+                raise RowError(gettext("关爱标签：%(v)s is not a care tag we know.") % {"v": part})
             if not hit[1] and hit[0] not in found:  # age-derived tags follow the birth date
                 found.append(hit[0])
         return tuple(found)
@@ -303,7 +303,7 @@ def _id_number(today: dt.date):
                 if birth is not None and check[(sum(map(mul, body.encode(), weights)) - offset) % 11] == last:
                     return number, birth, ("M" if int(number[16]) % 2 else "F")
         if isinstance(raw, float) and raw >= 1e16:
-            raise RowError(_g("身份证号：the number was stored as a number by Excel and lost its last digits; format the column as text and type it again."))
+            raise RowError(gettext("身份证号：the number was stored as a number by Excel and lost its last digits; format the column as text and type it again."))
         try:
             idn = idnumber.parse(_cell(raw), today=today)
         except DomainError as e:
@@ -379,13 +379,13 @@ def make_checker(ctx: Context):
         if raw is not None and raw != "":
             given = gender_of(raw)
             if given != gender:
-                raise RowError(_g("性别：%(given)s does not match the ID number (%(id)s).") % {
+                raise RowError(gettext("性别：%(given)s does not match the ID number (%(id)s).") % {
                     "given": "男" if given == "M" else "女", "id": "男" if gender == "M" else "女"})
         raw = row[c_birth]
         if raw is not None and raw != "":
             given = birth_of(raw)
             if given != birth:
-                raise RowError(_g("出生日期：%(given)s does not match the ID number (%(id)s).") % {
+                raise RowError(gettext("出生日期：%(given)s does not match the ID number (%(id)s).") % {
                     "given": given.isoformat(), "id": birth.isoformat()})
         raw = row[c_phone]
         if raw is not None and raw != "":

@@ -24,7 +24,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import in_scope
@@ -303,7 +303,7 @@ def run_import(job_id: int) -> ImportJob:
     except Exception as e:  # a bug or the database failing: nothing written, say so
         log.exception("import job %s failed", job.pk)
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportStatus.FAILED, message=_g("The import failed: %(error)s") % {"error": type(e).__name__},
+            status=ImportStatus.FAILED, message=gettext("The import failed: %(error)s") % {"error": type(e).__name__},
             finished_at=timezone.now(),
         )
         job.refresh_from_db()
@@ -428,7 +428,7 @@ def _run(job: ImportJob) -> dict:
         statuses = [s if s.startswith(REPORT_ERROR) else REPORT_ROLLED_BACK for s in statuses]
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.REJECTED, error_count=errors, created_count=0, updated_count=0, processed_rows=total,
-            message=_g("%(n)s rows have errors; nothing was imported. Correct them and upload the file again.") % {"n": errors},
+            message=gettext("%(n)s rows have errors; nothing was imported. Correct them and upload the file again.") % {"n": errors},
             finished_at=timezone.now(),
         )
     else:
@@ -445,7 +445,7 @@ def _run(job: ImportJob) -> dict:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.DONE, error_count=errors, created_count=created, updated_count=updated,
             processed_rows=total, finished_at=timezone.now(),
-            message=_g("%(c)s new, %(u)s updated, %(e)s refused.") % {"c": created, "u": updated, "e": errors},
+            message=gettext("%(c)s new, %(u)s updated, %(e)s refused.") % {"c": created, "u": updated, "e": errors},
         )
     return {"header_index": header_index, "kind": kind, "rows": rownos, "statuses": statuses,
             "seconds": seconds}

@@ -9,7 +9,7 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import connection
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 
 from ...models import (
     Building,
@@ -73,7 +73,7 @@ class Plan(PlanWriter):
                 continue
             seen = first_row.get(c[ID_BIDX])
             if seen is not None:
-                status[i] = REPORT_ERROR + _g("身份证号：the same ID number is already in row %(row)s.") % {"row": rownos[seen]}
+                status[i] = REPORT_ERROR + gettext("身份证号：the same ID number is already in row %(row)s.") % {"row": rownos[seen]}
             else:
                 first_row[c[ID_BIDX]] = i
         # Existing residents, by blind index.
@@ -89,10 +89,10 @@ class Plan(PlanWriter):
             if r is None:
                 continue
             if not r["region_path"].startswith(self.job.region_path):
-                status[i] = REPORT_ERROR + _g(
+                status[i] = REPORT_ERROR + gettext(
                     "身份证号：this person is registered in another area; that area must record the move out first.")
             elif r["status"] == ResidentStatus.DECEASED:
-                status[i] = REPORT_ERROR + _g("身份证号：this person is recorded as deceased.")
+                status[i] = REPORT_ERROR + gettext("身份证号：this person is recorded as deceased.")
         # Places known in the grids the file names.
         grid_ids = {c[GRID] for i, c in enumerate(checked) if not status[i]}
         named = {(c[GRID], c[ESTATE], c[BUILDING]) for i, c in enumerate(checked) if not status[i]}
@@ -149,23 +149,23 @@ class Plan(PlanWriter):
                 relation_of[i] = Relation.HEAD
             if len(heads_here) > 1:
                 for i in heads_here[1:]:
-                    status[i] = REPORT_ERROR + _g("与户主关系：this household already has a head (户主) in row %(row)s.") % {
+                    status[i] = REPORT_ERROR + gettext("与户主关系：this household already has a head (户主) in row %(row)s.") % {
                         "row": rownos[heads_here[0]]}
                 heads_here = heads_here[:1]
             if heads_here and db_head_stays:
                 i = heads_here[0]
-                status[i] = REPORT_ERROR + _g("与户主关系：this household already has a head, %(name)s.") % {"name": db_head["name"]}
+                status[i] = REPORT_ERROR + gettext("与户主关系：this household already has a head, %(name)s.") % {"name": db_head["name"]}
                 heads_here = []
             if not heads_here and not db_head_stays:
                 for i in members:
                     if not status[i]:
-                        status[i] = REPORT_ERROR + _g(
+                        status[i] = REPORT_ERROR + gettext(
                             "与户主关系：the household at %(place)s has no head (户主); mark one person as 户主.") % {
                             "place": self._place_label(key)}
                 continue
             for i in members:
                 if not status[i] and relation_of[i] is None:
-                    status[i] = REPORT_ERROR + _g("与户主关系：missing; the household has more than one person.")
+                    status[i] = REPORT_ERROR + gettext("与户主关系：missing; the household has more than one person.")
         # In valid_rows mode a refused head leaves the rest of the household without one.
         changed = True
         while changed:
@@ -181,7 +181,7 @@ class Plan(PlanWriter):
                 if db_head and db_head["household_id"] == db_hh["id"] and db_head["id_number_bidx"] not in in_file:
                     continue
                 for i in live:
-                    status[i] = REPORT_ERROR + _g(
+                    status[i] = REPORT_ERROR + gettext(
                         "与户主关系：the household at %(place)s has no head (户主); mark one person as 户主.") % {
                         "place": self._place_label(key)}
                 changed = True
