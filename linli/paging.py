@@ -24,16 +24,19 @@ class Page:
 
 
 def after_q(model, after: int, order: tuple[str, ...]) -> Q:
-    """The rows after row `after` in `order`: ("id",), ("-id",), or (field, "id") ascending."""
+    """The rows after row `after` in `order`: ("id",), ("-id",), (field, "id") ascending or
+    ("-field", "-id") descending (newest first)."""
     if order == ("id",) or order == ("pk",):
         return Q(pk__gt=after)
     if order == ("-id",) or order == ("-pk",):
         return Q(pk__lt=after)
-    field = order[0]
+    descending = order[0].startswith("-")
+    field = order[0].lstrip("-")
+    than = "lt" if descending else "gt"
     value = model.objects.filter(pk=after).values_list(field, flat=True).first()
     if value is None:
-        return Q(pk__gt=after)
-    return Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": after})
+        return Q(**{f"pk__{than}": after})
+    return Q(**{f"{field}__{than}": value}) | Q(**{field: value, f"pk__{than}": after})
 
 
 def keyset(qs, *, after: int | None = None, limit: int = 50, order: tuple[str, ...] = ("id",), read=list) -> Page:
