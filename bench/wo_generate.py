@@ -1,7 +1,7 @@
 """A year of work orders in a synthetic city, written straight into the database.
 
 The tree comes from bench.generate.build_tree (rectangular grid boundaries, ~400 grids for the
-default size); categories from workorders.seed when it is there, else a small set made here;
+default size); categories from workorders.services.seed when it is there, else a small set made here;
 staff and resident accounts through bulk inserts (one password hash for all). Orders are spread
 over the grids and the last 365 days with the status mix of a working city: most closed (some
 settled on the spot, some late, reworked or extended), a few voided or duplicates, and the
@@ -91,7 +91,7 @@ def ensure_categories() -> list:
     from workorders.models import Category, HandlerLevel, Kind, RoutingRule, SlaRule, Stage
 
     try:
-        from workorders.seed import seed_categories
+        from workorders.services.seed import seed_categories
     except ImportError:
         seed_categories = None
     if seed_categories is not None and not Category.objects.exists():
@@ -180,7 +180,7 @@ def _handler(category, grid, regions_by_path, rules):
 
 
 def _routing_rules(categories):
-    from workorders import routing
+    from workorders.services import routing
 
     return {c.pk: routing.rule_for(c, c_grid) for c, c_grid in categories}
 

@@ -79,7 +79,7 @@ def ensure_city(name: str, orders: int, args) -> dict:
     from bench import wo_generate
 
     state_path = OUT / f"wo-state-{name}.json"
-    key = {"orders": orders, "seed": args.seed, "code": pgdb.code_key(("bench/wo_generate.py", "bench/generate.py", "workorders/seed.py"))}
+    key = {"orders": orders, "seed": args.seed, "code": pgdb.code_key(("bench/wo_generate.py", "bench/generate.py", "workorders/services/seed.py"))}
     if args.reuse and state_path.exists() and pgdb.exists(name):
         state = json.loads(state_path.read_text())
         if state.get("key") == key:

@@ -238,7 +238,7 @@ EMAIL_BACKEND = env.str(
     default="django.core.mail.backends.locmem.EmailBackend" if TESTING else "django.core.mail.backends.console.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="linli@localhost")
-LINLI_MESSAGE_BACKEND = env.str("LINLI_MESSAGE_BACKEND", default="workorders.notify.LogMessageBackend")
+LINLI_MESSAGE_BACKEND = env.str("LINLI_MESSAGE_BACKEND", default="workorders.services.notify.LogMessageBackend")
 
 # Uploads: spreadsheets up to 20 MB; bigger files are refused with a message.
 LINLI_MAX_UPLOAD_BYTES = env.int("LINLI_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)

@@ -200,7 +200,7 @@ def _make_work(world):
     from mediation import services as med
     from workorders import services as wo
     from workorders.models import Kind
-    from workorders.seed import seed_categories
+    from workorders.services.seed import seed_categories
 
     seed_categories()
     litter = Category.objects.get(code="env.litter")

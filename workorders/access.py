@@ -7,15 +7,20 @@
 Anything else answers "not found".
 """
 
+import datetime as dt
+import math
+
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import AREA_ROLES, assignments, departments
 from accounts.models import Role
 from linli.db import prefix_q
 from linli.errors import Forbidden, NotFound
+from regions.services.geo import EARTH_RADIUS_M, haversine_m
 
-from .models import WorkOrder
+from .models import OPEN_STATUSES, WorkOrder
 
 DISPATCH_ROLES = {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Role.COMMUNITY_WORKER}
 
@@ -103,3 +108,54 @@ def may_take(user, path: str) -> bool:
 def require(ok: bool):
     if not ok:
         raise Forbidden("forbidden", _("You may not do this with this work order."))
+
+
+# ---------------------------------------------------------------- possible duplicates nearby
+
+# Open orders of the same category within 50 m and 7 days, while someone reports. A bounding box
+# on lat/lng narrows the rows (the (category, reported_at) index holds the time window), then the
+# haversine distance keeps those truly within the radius. Orders of any area: the page links
+# only those the reporter may see.
+NEARBY_RADIUS_M = 50
+NEARBY_DAYS = 7
+NEARBY_LIMIT = 5
+
+
+def nearby_box(lat: float, lng: float, radius_m: float = NEARBY_RADIUS_M) -> tuple[float, float, float, float]:
+    """(min_lat, max_lat, min_lng, max_lng) around the point."""
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    dlng = math.degrees(radius_m / (EARTH_RADIUS_M * max(0.01, math.cos(math.radians(lat)))))
+    return lat - dlat, lat + dlat, lng - dlng, lng + dlng
+
+
+def nearby_orders(category_id, lat, lng, *, radius_m: float = NEARBY_RADIUS_M, days: int = NEARBY_DAYS, now=None, exclude=None) -> list[WorkOrder]:
+    """Open orders of the category reported in the last `days` within `radius_m`, nearest first;
+    each carries `.distance` in metres. Bad coordinates give an empty list."""
+    try:
+        lat, lng = float(lat), float(lng)
+        category_id = int(category_id)
+    except (TypeError, ValueError):
+        return []
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return []
+    now = now or timezone.now()
+    min_lat, max_lat, min_lng, max_lng = nearby_box(lat, lng, radius_m)
+    qs = WorkOrder.objects.filter(
+        category_id=category_id,
+        reported_at__gte=now - dt.timedelta(days=days),
+        status__in=OPEN_STATUSES,
+        lat__gte=min_lat,
+        lat__lte=max_lat,
+        lng__gte=min_lng,
+        lng__lte=max_lng,
+    ).only("id", "title", "status", "reported_at", "lat", "lng", "region_path", "reporter_id", "category_id")
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    found = []
+    for order in qs[:200]:
+        d = haversine_m(lat, lng, order.lat, order.lng)
+        if d <= radius_m:
+            order.distance = round(d)
+            found.append(order)
+    found.sort(key=lambda o: (o.distance, -o.pk))
+    return found[:NEARBY_LIMIT]

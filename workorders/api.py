@@ -33,7 +33,7 @@ from linli.schemas import errors
 from regions.models import Region
 from regions.schemas import RegionRef, region_ref
 
-from . import access, notify, services
+from . import access, services
 from .models import (
     OPEN_STATUSES,
     ApprovalRequest,
@@ -47,6 +47,7 @@ from .models import (
     WorkOrder,
 )
 from .models import Status as OrderStatus
+from .services import notify
 
 router = Router(tags=["workorders"])
 

@@ -11,11 +11,9 @@ class WorkordersConfig(AppConfig):
 
         from linli import hooks
 
-        from . import (
-            figures,  # noqa: F401  (registers the work-order board with insights)
-            notify,
-        )
+        from . import figures  # noqa: F401  (registers the work-order board with insights)
         from . import models as m
+        from .services import notify
 
         # Administrators' edits of the rules are history too (who changed which limit, when).
         for model in (m.Category, m.CategoryAttribute, m.SlaRule, m.RoutingRule, m.Holiday):

@@ -18,10 +18,10 @@ from linli.errors import DomainError, Forbidden
 from linli.pages import page, raise_access
 from regions.models import Region
 
-from . import config
 from .forms_config import AttributeForm, CategoryForm, NewCategoryForm, RoutingForm, SlaForm
 from .models import Category, CategoryAttribute, Kind, RoutingRule, SlaRule, Stage
-from .sla import _minutes_per_working_day, limit_minutes
+from .services import config
+from .services.sla import _minutes_per_working_day, limit_minutes
 
 
 def config_view(perm: str = "workorders.view_config"):

@@ -27,9 +27,10 @@ from accounts.models import Role, RoleAssignment, User
 from regions.models import Level, Region
 from registry.models import Resident
 
-from . import routing, services, window
 from .models import Category, Kind, RequestKind, Source, Status, WorkOrder
-from .seed import seed_categories
+from .services import orders as lifecycle
+from .services import routing, window
+from .services.seed import seed_categories
 
 DEMO_CLIENT = "demo"
 DAYS = 60
@@ -113,7 +114,7 @@ def _moving_clock():
     are remembered instead of read for every step."""
     clock = Clock()
     # SLA limits, routing rules and the calendar are read once per process (rulecache).
-    saved = (services._now, routing.unit_at_level, getattr(settings, "LINLI_NOTIFY_COPIES", True))
+    saved = (lifecycle._now, routing.unit_at_level, getattr(settings, "LINLI_NOTIFY_COPIES", True))
     unit_at_level = saved[1]
     units: dict = {}
 
@@ -123,14 +124,14 @@ def _moving_clock():
             units[key] = unit_at_level(region, level)
         return units[key]
 
-    saved_notify = services._notify
+    saved_notify = lifecycle._notify
 
     def recent_notify(users, order, verb, text, params=None):
         # Messages about last week's steps would long have been read: only recent ones ring.
         if clock.now > timezone.now() - dt.timedelta(days=3):
             saved_notify(users, order, verb, text, params)
 
-    users_with, holders = services._users_with, {}
+    users_with, holders = lifecycle._users_with, {}
 
     def cached_users_with(roles, region_path, exact=True, department=""):
         key = (tuple(sorted(roles)), region_path, exact, department)
@@ -138,16 +139,16 @@ def _moving_clock():
             holders[key] = _Users(users_with(roles, region_path, exact, department))
         return holders[key]
 
-    services._notify = recent_notify
-    services._users_with = cached_users_with
-    services._now = clock
+    lifecycle._notify = recent_notify
+    lifecycle._users_with = cached_users_with
+    lifecycle._now = clock
     routing.unit_at_level = cached_unit
     settings.LINLI_NOTIFY_COPIES = False  # no e-mail/SMS copies of demo notifications
     try:
         yield clock
     finally:
-        services._now, routing.unit_at_level, settings.LINLI_NOTIFY_COPIES = saved
-        services._notify, services._users_with = saved_notify, users_with
+        lifecycle._now, routing.unit_at_level, settings.LINLI_NOTIFY_COPIES = saved
+        lifecycle._notify, lifecycle._users_with = saved_notify, users_with
 
 
 def demo_orders_exist() -> bool:
@@ -285,7 +286,7 @@ class Generator:
             actor, source = None, self.rng.choice([Source.HOTLINE, Source.PORTAL, Source.HOTLINE])
             _pk, name = self.person(grid)
             phone = self.phone()
-        order = services.report(
+        order = lifecycle.report(
             actor, category=category, source=source, title=f"{category.name}：{title_text[:30]}", description=title_text,
             region=grid, address="", attributes=self.attrs(code), urgent=code in ("incident.emergency", "safety.gas") or self.rng.random() < 0.05,
             reporter_name=name, reporter_phone=phone,
@@ -302,68 +303,68 @@ class Generator:
         if target == "reported" or not self.advance(3, 25 if fast else 50):
             return o
         if target == "voided":
-            return services.void(d, o, note=self.rng.choice(["重复来电，已告知", "不属于受理范围，已告知来电人", "现场核实无此情况"]))
+            return lifecycle.void(d, o, note=self.rng.choice(["重复来电，已告知", "不属于受理范围，已告知来电人", "现场核实无此情况"]))
         if target == "duplicate":
             original = WorkOrder.objects.filter(category=o.category, region=o.region, client=DEMO_CLIENT, reported_at__lt=o.reported_at).exclude(pk=o.pk).order_by("-reported_at").first()
             if original is not None:
-                return services.mark_duplicate(d, o, of=original, note="同一问题已在办理")
+                return lifecycle.mark_duplicate(d, o, of=original, note="同一问题已在办理")
         if self.rng.random() < 0.08 and o.handler_region.level == Level.GRID:
-            o = services.escalate(self.grid_worker.get(o.handler_region_path), o, note="双方情绪激动，网格内调解不成，上报社区")
+            o = lifecycle.escalate(self.grid_worker.get(o.handler_region_path), o, note="双方情绪激动，网格内调解不成，上报社区")
             self.tally("escalated")
             d = self.dispatcher(o)
         if o.status == Status.REPORTED:
-            o = services.file(d, o, note="")
+            o = lifecycle.file(d, o, note="")
         if target == "filed" or not self.advance(5, 20 if fast else 70):
             return o
         if o.department:
             handler = self.department_user(o)
-            o = services.dispatch(d, o, department=o.department, note="请按期处置")
+            o = lifecycle.dispatch(d, o, department=o.department, note="请按期处置")
         else:
             handler = self.grid_worker.get(o.region_path[: Region.steplen * Level.GRID]) if self.rng.random() < 0.8 else self.community_worker.get(
                 o.region_path[: Region.steplen * Level.COMMUNITY])
-            o = services.dispatch(d, o, assignee=handler, note=self.rng.choice(["", "请尽快处理", "注意安全"]))
+            o = lifecycle.dispatch(d, o, assignee=handler, note=self.rng.choice(["", "请尽快处理", "注意安全"]))
         if target == "dispatched" or not self.advance(10, 90 if fast else 240):
             return o
-        o = services.start(handler, o)
+        o = lifecycle.start(handler, o)
         if self.rng.random() < 0.08:
-            req = services.request_more_time(handler, o, kind=RequestKind.EXTENSION, reason="需协调产权单位，申请延期", hours=self.rng.choice([24, 48]))
+            req = lifecycle.request_more_time(handler, o, kind=RequestKind.EXTENSION, reason="需协调产权单位，申请延期", hours=self.rng.choice([24, 48]))
             if self.advance(10, 60):
-                services.decide(d, req, approve=self.rng.random() < 0.8, note="")
+                lifecycle.decide(d, req, approve=self.rng.random() < 0.8, note="")
                 self.tally("extension")
         if target == "suspended":
-            req = services.request_more_time(handler, o, kind=RequestKind.SUSPENSION, reason="当事人外出，待其返回后处理")
+            req = lifecycle.request_more_time(handler, o, kind=RequestKind.SUSPENSION, reason="当事人外出，待其返回后处理")
             if self.advance(10, 60):
-                services.decide(d, req, approve=True, note="同意缓办")
+                lifecycle.decide(d, req, approve=True, note="同意缓办")
             return o
         if target == "in_progress":
             return o
         slow = self.rng.random() < 0.15  # some run past their limit (overdue, supervised)
         if not self.advance(30, 6 * 60 if not slow else 4 * 24 * 60):
             return o
-        o = services.handle(handler, o, note=self.rng.choice(HANDLED_NOTES))
+        o = lifecycle.handle(handler, o, note=self.rng.choice(HANDLED_NOTES))
         if target == "handled" or not self.advance(20, 100):
             return o
         verifier = self.grid_worker.get(o.region_path[: Region.steplen * Level.GRID]) or d
         if self.rng.random() < 0.07:
-            o = services.verify(verifier, o, passed=False, note="现场核查仍未整改到位，返工")
+            o = lifecycle.verify(verifier, o, passed=False, note="现场核查仍未整改到位，返工")
             self.tally("rework")
             if not self.advance(60, 600):
                 return o
-            o = services.handle(handler, o, note="已重新整改")
+            o = lifecycle.handle(handler, o, note="已重新整改")
             if not self.advance(20, 100):
                 return o
-        o = services.verify(verifier, o, passed=True, note="现场核查属实，已整改")
+        o = lifecycle.verify(verifier, o, passed=True, note="现场核查属实，已整改")
         if target == "verified" or not self.advance(10, 60):
             return o
-        o = services.close(d, o, note="")
+        o = lifecycle.close(d, o, note="")
         self.tally("closed")
         reporter = o.reporter
         if reporter is not None and reporter.username == "resident1" and self.advance(60, 24 * 60):
             if self.rng.random() < 0.1:
-                services.reopen(reporter, o, reason="问题又出现了，请再来看看")
+                lifecycle.reopen(reporter, o, reason="问题又出现了，请再来看看")
                 self.tally("reopened")
             elif self.rng.random() < 0.85:
-                services.rate(reporter, o, score=self.rng.choices([5, 4, 3, 2], [60, 25, 10, 5])[0],
+                lifecycle.rate(reporter, o, score=self.rng.choices([5, 4, 3, 2], [60, 25, 10, 5])[0],
                               comment=self.rng.choice(["处理很及时", "网格员很负责", "", "还可以再快一点"]))
                 self.tally("rated")
         return o
@@ -389,7 +390,7 @@ class Generator:
             return
         lat, lng = self.point(grid)
         text = self.rng.choice(TEXTS.get(code, [""]))
-        o = services.settle_on_spot(worker, category=self.cats[code], region=grid, title=f"{self.cats[code].name}：{text[:30]}",
+        o = lifecycle.settle_on_spot(worker, category=self.cats[code], region=grid, title=f"{self.cats[code].name}：{text[:30]}",
                                     description=text, note=self.rng.choice(["现场劝导，当事人已自行清理", "已当场清理完毕", "已劝离并恢复通行"]),
                                     attributes=self.attrs(code))
         WorkOrder.objects.filter(pk=o.pk).update(lat=lat, lng=lng, client=DEMO_CLIENT)
@@ -402,7 +403,7 @@ class Generator:
             return
         self.clock.now = self.start_time(days_ago)
         code = self.rng.choice(codes)
-        o = services.assign_down(street1, category=self.cats[code], region=community, title=f"{self.cats[code].name}：{community.name}督查发现问题",
+        o = lifecycle.assign_down(street1, category=self.cats[code], region=community, title=f"{self.cats[code].name}：{community.name}督查发现问题",
                                  description="街道督查组检查发现，限期整改并反馈", note="请按期整改并上传整改照片")
         WorkOrder.objects.filter(pk=o.pk).update(client=DEMO_CLIENT)
         self.tally("supervision")
@@ -410,13 +411,13 @@ class Generator:
         worker = self.community_worker.get(community.path)
         if not self.advance(30, 240):
             return
-        o = services.dispatch(d, o, assignee=worker)
+        o = lifecycle.dispatch(d, o, assignee=worker)
         if days_ago > 5 and self.advance(60, 3 * 24 * 60):
-            o = services.handle(worker, o, note="已按要求整改完毕")
+            o = lifecycle.handle(worker, o, note="已按要求整改完毕")
             if self.advance(60, 600):
-                o = services.verify(d, o, passed=True, note="复查合格")
+                o = lifecycle.verify(d, o, passed=True, note="复查合格")
                 if self.advance(10, 60):
-                    services.close(d, o)
+                    lifecycle.close(d, o)
 
     def window_application(self, community: Region, days_ago: float):
         clerk = self.community_worker.get(community.path)
@@ -495,7 +496,7 @@ def build_demo_orders(*, seed: int = 20240101, orders: int = 300) -> dict:
         for _ in range(n_supervision):
             gen.supervision(rng.choice(street_communities or communities), 30 * rng.random())
         clock.now = timezone.now()
-        timers = services.check_deadlines(clock.now)
+        timers = lifecycle.check_deadlines(clock.now)
     counts = dict(gen.counts, supervised=timers["supervised"], warned=timers["warned"])
     counts["orders"] = WorkOrder.objects.filter(client=DEMO_CLIENT).count()
     return {"created": counts["orders"], "seconds": time.perf_counter() - started, "counts": counts}

@@ -11,7 +11,7 @@ from linli.pages import ServiceForm
 from regions.models import Level, Region
 
 from .models import Category, Datatype, HandlerLevel, Stage
-from .sla import _minutes_per_working_day
+from .services.sla import _minutes_per_working_day
 
 
 class CategoryForm(ServiceForm):

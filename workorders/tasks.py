@@ -6,7 +6,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 @db_task()
 def deliver_copies(user_ids, order_id, verb, text):
-    from .notify import deliver
+    from .services.notify import deliver
 
     return deliver(user_ids, order_id, verb, text)
 

@@ -31,7 +31,7 @@ from linli.pages import page, raise_access
 from mediation.models import TIMELINE_LABELS as MEDIATION_STEPS
 from regions.models import Level, Region
 
-from . import access, nearby, notify, services, uploads
+from . import access, services
 from .forms import (
     BOARD_STATUSES,
     attribute_fields,
@@ -57,6 +57,7 @@ from .models import (
     SupervisionNotice,
     WorkOrder,
 )
+from .services import notify, uploads
 
 PAGE = 50
 STAFF_ROLES = access.AREA_ROLES | {Role.DEPARTMENT_HANDLER}
@@ -384,7 +385,7 @@ def attribute_form(request):
 def nearby_view(request):
     """Open orders of the same category within 50 m and 7 days (possible duplicates)."""
     g = request.GET
-    found = nearby.nearby_orders(g.get("category"), g.get("lat"), g.get("lng"))
+    found = access.nearby_orders(g.get("category"), g.get("lat"), g.get("lng"))
     visible = set()
     if found:
         visible = set(access.orders(request.user).filter(pk__in=[o.pk for o in found]).values_list("pk", flat=True))

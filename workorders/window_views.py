@@ -22,8 +22,9 @@ from regions.models import Level, Region
 from registry import access as registry_access
 from registry.access import search as people_search
 
-from . import access, window
+from . import access
 from .models import ENDED_STATUSES, Datatype, Kind, Source, Status
+from .services import window
 
 TODAY_LIMIT = 100
 

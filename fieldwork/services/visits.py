@@ -253,7 +253,7 @@ def _finding_category(category):
 def _save_photos(visit: Visit, files):
     if not files:
         return
-    from workorders import uploads
+    from workorders.services import uploads
 
     if len(files) > MAX_PHOTOS:
         raise DomainError("too_many_photos", _("Attach at most %(n)s photos to a visit."), field="files", n=MAX_PHOTOS)

@@ -9,7 +9,7 @@ from fieldwork.services import attend
 from linli.errors import DomainError, NotFound
 from workorders import services as wo
 from workorders.models import Category, Notification, Source, Stage, WorkOrder
-from workorders.seed import seed_categories
+from workorders.services.seed import seed_categories
 
 pytestmark = pytest.mark.django_db
 

@@ -246,7 +246,7 @@ PUT_ITEM = """([user, hh]) => new Promise((resolve, reject) => {
 
 def test_with_no_signal_the_hazard_forms_questions_follow_the_chosen_category(phone):
     from workorders.models import Category
-    from workorders.seed import seed_categories
+    from workorders.services.seed import seed_categories
 
     _world()
     seed_categories()

@@ -21,7 +21,7 @@ def _city():
     from registry.testing import build_world
     from workorders import services as wo
     from workorders.models import Category, WorkOrder
-    from workorders.seed import seed_categories
+    from workorders.services.seed import seed_categories
 
     w = build_world()
     seed_categories()

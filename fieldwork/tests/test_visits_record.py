@@ -12,7 +12,7 @@ from fieldwork.models import DueItem, Visit, VisitKind
 from fieldwork.services import dues, record_visit
 from linli.errors import DomainError, Forbidden
 from workorders.models import Source, WorkOrder
-from workorders.seed import seed_categories
+from workorders.services.seed import seed_categories
 
 pytestmark = pytest.mark.django_db
 

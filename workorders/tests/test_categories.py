@@ -5,9 +5,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from linli.errors import DomainError, Forbidden
-from workorders import config, routing, sla
 from workorders.models import Category, CategoryAttribute, Holiday, Kind, RoutingRule, SlaRule, Stage
-from workorders.seed import seed_categories
+from workorders.services import config, routing, sla
+from workorders.services.seed import seed_categories
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,9 @@
 import pytest
 
 from registry.demo import build_demo
-from workorders import window
 from workorders.demo import DEMO_CLIENT, build_demo_orders
 from workorders.models import Kind, Rating, Source, Status, SupervisionNotice, Transition, WorkOrder
+from workorders.services import window
 
 pytestmark = pytest.mark.django_db(transaction=False)
 

@@ -5,8 +5,8 @@ from django.db.models import DateTimeField
 from django.db.models.signals import post_save
 
 from linli.db import insert_row
-from workorders import services as wo
 from workorders.models import Notification, Source, Transition, WorkOrder
+from workorders.services import orders as wo
 from workorders.testing import make_categories
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from regions.services.geo import haversine_m as haversine
+from workorders.access import nearby_orders
 from workorders.models import Attachment, Source, Status, WorkOrder
-from workorders.nearby import haversine, nearby_orders
 from workorders.testing import make_categories
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,10 @@ from django.urls import reverse
 from accounts.models import Role
 from linli.errors import Conflict, DomainError, Forbidden, NotFound
 from registry.testing import make_user
-from workorders import access, window
+from workorders import access
 from workorders.models import Category, Kind, Source, Stage, Status, Transition
-from workorders.seed import seed_categories
+from workorders.services import window
+from workorders.services.seed import seed_categories
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import browser_login
 from workorders.models import Status, WorkOrder
-from workorders.seed import seed_categories
+from workorders.services.seed import seed_categories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

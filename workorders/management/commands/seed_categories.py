@@ -3,7 +3,7 @@ what is missing; an administrator's edits are never overwritten)."""
 
 from django.core.management import BaseCommand
 
-from workorders.seed import seed_categories
+from workorders.services.seed import seed_categories
 
 
 class Command(BaseCommand):

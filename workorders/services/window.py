@@ -17,9 +17,10 @@ from linli import pii
 from linli.errors import DomainError, Forbidden
 from regions.models import Region
 
-from . import access, services, sla
-from .models import Category, Kind, Priority, Source, Stage, Status, Transition, WorkOrder
-from .services import _expect, _lock, _save
+from .. import access
+from ..models import Category, Kind, Priority, Source, Stage, Status, Transition, WorkOrder
+from . import orders, sla
+from .orders import _expect, _lock, _save
 
 ACTION_MISSING = "materials_missing"
 
@@ -104,7 +105,7 @@ def apply(
         raise DomainError("location_required", _("Choose the community the application belongs to."), field="region")
     received = _clean_items(category, received, "received")
     extra = [str(x).strip()[:100] for x in extra_missing or [] if str(x).strip()]
-    order = services.report(
+    order = orders.report(
         actor, category=category, source=Source.WINDOW, title=f"{category.name}：{name}", description=note, region=region,
         attributes=attributes, resident=resident, reporter_name=name, reporter_phone=phone,
     )
@@ -159,8 +160,8 @@ def accept(actor, order, received, *, note: str = "", version=None) -> WorkOrder
         # Items named on the notice beyond the item's list count as handed in on acceptance.
         received = received + [m for m in notice.data["other"] if m not in received]
     text = (note or "").strip() or (str(_("Materials complete; accepted.")) if notice is None else str(_("Missing materials handed in; accepted.")))
-    order = services.file(actor, order, note=text)
-    now = services._now()
+    order = orders.file(actor, order, note=text)
+    now = orders._now()
     deadline = sla.closing_deadline(order.category, Stage.DISPATCH, order.priority == Priority.URGENT, now)
     WorkOrder.objects.filter(pk=order.pk).update(deadline=deadline)
     order.deadline = deadline
@@ -177,9 +178,9 @@ def process(actor, order, *, assignee=None, note: str = "", version=None) -> Wor
     order = _lock(order, version)
     _check_window(actor, order)
     _expect(order, Status.FILED, action=_("processed"))
-    order = services.dispatch(actor, order, assignee=assignee or actor, note=note)
+    order = orders.dispatch(actor, order, assignee=assignee or actor, note=note)
     if order.assignee_id == getattr(actor, "pk", None):
-        order = services.start(actor, order)
+        order = orders.start(actor, order)
     return order
 
 
@@ -192,10 +193,10 @@ def finish(actor, order, *, note: str, version=None) -> WorkOrder:
     if not (note or "").strip():
         raise DomainError("note_required", _("Say what was done."), field="note")
     if order.status == Status.FILED:
-        order = services.dispatch(actor, order, assignee=actor)
+        order = orders.dispatch(actor, order, assignee=actor)
     if order.status in (Status.DISPATCHED, Status.IN_PROGRESS):
-        order = services.handle(actor, order, note=note)
-    return services.close(actor, order, note=note)
+        order = orders.handle(actor, order, note=note)
+    return orders.close(actor, order, note=note)
 
 
 def waiting_q():

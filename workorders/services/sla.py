@@ -12,8 +12,8 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from . import rulecache
-from .models import Category, Stage
+from .. import rulecache
+from ..models import Category, Stage
 
 # Taiyuan's figures (DOMAIN.md) for filing, dispatch and verification; two days to handle.
 DEFAULT_MINUTES = {

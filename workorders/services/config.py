@@ -18,7 +18,7 @@ from accounts.access import in_scope
 from linli.errors import DomainError, Forbidden, NotFound
 from regions.models import Region
 
-from .models import Category, CategoryAttribute, Datatype, HandlerLevel, Kind, RoutingRule, SlaRule, Stage
+from ..models import Category, CategoryAttribute, Datatype, HandlerLevel, Kind, RoutingRule, SlaRule, Stage
 
 CODE = re.compile(r"^[a-z][a-z0-9_.-]{0,39}$")
 ATTRIBUTE_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")

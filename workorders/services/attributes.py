@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.errors import DomainError
 
-from .models import Category, Datatype
+from ..models import Category, Datatype
 
 
 def schema(category: Category) -> list:

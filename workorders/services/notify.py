@@ -15,7 +15,7 @@ from django.utils.module_loading import import_string
 
 from linli.db import insert_row
 
-from .models import Notification
+from ..models import Notification
 
 log = logging.getLogger("linli.messages")
 
@@ -28,7 +28,7 @@ class LogMessageBackend:
 
 
 def backend():
-    return import_string(getattr(settings, "LINLI_MESSAGE_BACKEND", "workorders.notify.LogMessageBackend"))()
+    return import_string(getattr(settings, "LINLI_MESSAGE_BACKEND", "workorders.services.notify.LogMessageBackend"))()
 
 
 # The notices worth an email or SMS as well as the bell: work handed to someone, must-attend
@@ -63,7 +63,7 @@ def send(users, order, verb: str, text, params: dict | None = None) -> list[Noti
 
 
 def _deliver_later(user_ids, order_id, verb, text):
-    from .tasks import deliver_copies
+    from ..tasks import deliver_copies
 
     deliver_copies(user_ids, order_id, verb, text)
 

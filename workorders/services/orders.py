@@ -21,9 +21,8 @@ from linli.db import insert_row
 from linli.errors import Conflict, DomainError, Forbidden
 from regions.models import Level, Region
 
-from . import access, notify, routing, sla, uploads
-from . import attributes as attrs
-from .models import (
+from .. import access
+from ..models import (
     ENDED_STATUSES,
     ApprovalRequest,
     Attachment,
@@ -41,6 +40,8 @@ from .models import (
     Transition,
     WorkOrder,
 )
+from . import attributes as attrs
+from . import notify, routing, sla, uploads
 
 REOPEN_DAYS = 7
 # Warn the assignee this long before a stage deadline.

@@ -15,7 +15,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from .models import Category, CategoryAttribute, Datatype, HandlerLevel, Holiday, Kind, RoutingRule, SlaRule, Stage
+from ..models import Category, CategoryAttribute, Datatype, HandlerLevel, Holiday, Kind, RoutingRule, SlaRule, Stage
 from .sla import _minutes_per_working_day
 
 DAY = 24 * 60

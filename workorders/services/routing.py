@@ -8,8 +8,8 @@ from regions import services as region_services
 from regions.access import tree
 from regions.models import Level, Region
 
-from . import rulecache
-from .models import Category, HandlerLevel
+from .. import rulecache
+from ..models import Category, HandlerLevel
 
 
 def place_of_point(lat: float, lng: float) -> Region:
