@@ -94,13 +94,16 @@ def _forget_rule_caches():
     from accounts import access
     from fieldwork.services import dues
     from regions.access import tree
+    from workorders import access as workorders_access
 
     tree.forget()
     access.reset_kept()
+    workorders_access.reset_kept()
     yield
     dues.forget()
     tree.forget()
     access.reset_kept()
+    workorders_access.reset_kept()
 
 
 # Rows the data migrations write. A transactional test (live_server) ends by flushing every table,

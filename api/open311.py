@@ -43,7 +43,7 @@ from accounts.access import assignments, identify
 from linli.errors import DomainError
 from regions.models import Level, Region
 from workorders import services
-from workorders.api import categories
+from workorders.access import categories
 from workorders.models import ENDED_STATUSES, Attachment, Datatype, Kind, Source, Status, Transition, WorkOrder
 
 PUBLIC_KINDS = (Kind.INCIDENT, Kind.DEMAND)

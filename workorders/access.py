@@ -17,10 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.access import AREA_ROLES, assignments, departments
 from accounts.models import Role
 from linli.db import prefix_q
-from linli.errors import Forbidden, NotFound
+from linli.errors import DomainError, Forbidden, NotFound
+from linli.snapshot import Snapshot
 from regions.services.geo import EARTH_RADIUS_M, haversine_m
 
-from .models import OPEN_STATUSES, WorkOrder
+from .models import OPEN_STATUSES, Category, CategoryAttribute, Holiday, RoutingRule, SlaRule, WorkOrder
 
 DISPATCH_ROLES = {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Role.COMMUNITY_WORKER}
 
@@ -159,3 +160,96 @@ def nearby_orders(category_id, lat, lng, *, radius_m: float = NEARBY_RADIUS_M, d
             found.append(order)
     found.sort(key=lambda o: (o.distance, -o.pk))
     return found[:NEARBY_LIMIT]
+
+
+# ---------------------------------------------------------------- kept per process (linli.snapshot)
+
+# Reporting reads the category, its attribute schema, its SLA limits and routing and the holiday
+# calendar on every request; they change rarely (an administrator's edit). Each process keeps
+# them, rebuilt after a change as linli/snapshot.py says.
+
+
+def _load_categories() -> dict:
+    rows = list(Category.objects.filter(active=True).prefetch_related("attributes").order_by("sort", "code"))
+    by_id = {c.pk: c for c in rows}
+    children: dict[int, list] = {}
+    roots = []
+    for c in rows:
+        if c.parent_id and c.parent_id in by_id:
+            c.parent = by_id[c.parent_id]
+            children.setdefault(c.parent_id, []).append(c)
+        elif not c.parent_id:
+            roots.append(c)
+    return {"by_code": {c.code: c for c in rows}, "by_id": by_id, "roots": roots, "children": children}
+
+
+kept_categories = Snapshot("workorders-categories", _load_categories).watch(Category, CategoryAttribute)
+
+
+def categories(refresh_if_missing: str | None = None) -> dict:
+    """The active category tree with its attribute schemas ({by_code, by_id, roots, children});
+    asked for a code it does not know, it is loaded again first when older than a second (a
+    category created a moment ago in another process)."""
+    tree = kept_categories.get()
+    if refresh_if_missing is not None and refresh_if_missing not in tree["by_code"]:
+        tree = kept_categories.get(max_age=1)
+    return tree
+
+
+def category_by_code(code: str) -> Category:
+    cat = categories(refresh_if_missing=code)["by_code"].get((code or "").strip())
+    if cat is None:
+        raise DomainError("category_unknown", _("There is no such category of work."), field="category")
+    return cat
+
+
+def descendant_ids(cat: Category) -> list[int]:
+    """The category and every active category below it."""
+    tree = categories()
+    out, todo = [], [cat.pk]
+    while todo:
+        pk = todo.pop()
+        out.append(pk)
+        todo.extend(c.pk for c in tree["children"].get(pk, []))
+    return out
+
+
+def _load_rules() -> dict:
+    sla: dict[tuple[int, str], list] = {}
+    for r in SlaRule.objects.order_by("-valid_from").values_list("category_id", "stage", "valid_from", "valid_to", "minutes", "urgent_minutes"):
+        sla.setdefault((r[0], r[1]), []).append(r[2:])
+    routing: dict[int, list] = {}
+    for r in RoutingRule.objects.values_list("category_id", "region_path", "level", "department"):
+        routing.setdefault(r[0], []).append(r[1:])
+    return {
+        "sla": sla,
+        "routing": routing,
+        "parents": dict(Category.objects.values_list("id", "parent_id")),
+        "holidays": dict(Holiday.objects.values_list("date", "working")),
+    }
+
+
+kept_rules = Snapshot("workorders-rules", _load_rules).watch(SlaRule, RoutingRule, Category, Holiday)
+
+
+def rule_tables() -> dict:
+    """The rules every new order reads: {"sla": {(category, stage): [(valid_from, valid_to,
+    minutes, urgent_minutes)], newest first}, "routing": {category: [(region_path, level,
+    department)]}, "parents": {category: parent}, "holidays": {date: working}}."""
+    return kept_rules.get()
+
+
+def lineage(category_id: int) -> list[int]:
+    """The category and its ancestors, nearest first."""
+    parents = rule_tables()["parents"]
+    out, node = [], category_id
+    while node is not None and len(out) < 20:
+        out.append(node)
+        node = parents.get(node)
+    return out
+
+
+def reset_kept() -> None:
+    """This process reads the categories and rules afresh (tests)."""
+    kept_categories.forget()
+    kept_rules.forget()

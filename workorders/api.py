@@ -13,13 +13,10 @@ Lists are keyset pages, newest first: pass the `next_after` of one page as `afte
 import datetime as dt
 import json
 import re
-import threading
-import time
 from typing import Annotated, Any, Literal
 
 import pydantic
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
@@ -52,70 +49,6 @@ from .services import notify
 router = Router(tags=["workorders"])
 
 MAX_LIMIT = 200
-
-
-# ---------------------------------------------------------------- the category cache
-
-# Reporting reads the category on every request; the tree changes rarely (an administrator's
-# edit). Each process keeps the whole active tree with its attribute schemas for CACHE_SECONDS,
-# and drops it at once when this process saves a category or an attribute.
-CACHE_SECONDS = 30
-_cache_lock = threading.Lock()
-_cache: dict = {"at": 0.0, "by_code": {}, "by_id": {}, "roots": [], "children": {}}
-
-
-def _load_categories() -> dict:
-    rows = list(Category.objects.filter(active=True).prefetch_related("attributes").order_by("sort", "code"))
-    by_id = {c.pk: c for c in rows}
-    children: dict[int, list] = {}
-    roots = []
-    for c in rows:
-        if c.parent_id and c.parent_id in by_id:
-            c.parent = by_id[c.parent_id]
-            children.setdefault(c.parent_id, []).append(c)
-        elif not c.parent_id:
-            roots.append(c)
-    return {"at": time.monotonic(), "by_code": {c.code: c for c in rows}, "by_id": by_id, "roots": roots, "children": children}
-
-
-def categories(refresh_if_missing: str | None = None) -> dict:
-    """The active category tree of this process (reloaded after CACHE_SECONDS; also when a code
-    is asked for that it does not know, at most once a second)."""
-    global _cache
-    now = time.monotonic()
-    stale = now - _cache["at"] > CACHE_SECONDS
-    missing = refresh_if_missing is not None and refresh_if_missing not in _cache["by_code"] and now - _cache["at"] > 1
-    if stale or missing:
-        with _cache_lock:
-            _cache = _load_categories()
-    return _cache
-
-
-def forget_categories(**_kwargs):
-    global _cache
-    _cache = {"at": 0.0, "by_code": {}, "by_id": {}, "roots": [], "children": {}}
-
-
-for _model in (Category, CategoryAttribute):
-    post_save.connect(forget_categories, sender=_model, dispatch_uid=f"workorders.api.forget.{_model.__name__}")
-    post_delete.connect(forget_categories, sender=_model, dispatch_uid=f"workorders.api.forget_del.{_model.__name__}")
-
-
-def category_by_code(code: str) -> Category:
-    cat = categories(refresh_if_missing=code)["by_code"].get((code or "").strip())
-    if cat is None:
-        raise DomainError("category_unknown", _("There is no such category of work."), field="category")
-    return cat
-
-
-def _descendant_ids(cat: Category) -> list[int]:
-    tree = categories()
-    out, todo = [], [cat.pk]
-    while todo:
-        pk = todo.pop()
-        out.append(pk)
-        todo.extend(c.pk for c in tree["children"].get(pk, []))
-    return out
 
 
 # ---------------------------------------------------------------- input: JSON or a form
@@ -461,7 +394,7 @@ def _node(cat: Category, children: dict) -> dict:
 
 @router.get("/categories", response={200: list[CategoryNode], **errors()}, summary="The category tree (active categories)")
 def list_categories(request, kind: str | None = None):
-    tree = categories()
+    tree = access.categories()
     roots = [c for c in tree["roots"] if kind is None or c.kind == kind]
     return [_node(c, tree["children"]) for c in roots]
 
@@ -469,7 +402,7 @@ def list_categories(request, kind: str | None = None):
 @router.get("/categories/{code}", response={200: CategoryOut, **errors()}, summary="One category with its attribute schema")
 def get_category(request, code: str):
     try:
-        cat = category_by_code(code)
+        cat = access.category_by_code(code)
     except DomainError:
         raise NotFound("not_found", _("Not found, or outside your area."))
     return {
@@ -517,7 +450,7 @@ def list_orders(request, q: Query[OrderQuery]):
     if q.status:
         qs = qs.filter(status__in=_statuses(q.status))
     if q.category:
-        qs = qs.filter(category_id__in=_descendant_ids(category_by_code(q.category)))
+        qs = qs.filter(category_id__in=access.descendant_ids(access.category_by_code(q.category)))
     if q.overdue is not None:
         qs = qs.filter(overdue=q.overdue)
     if q.region_id is not None:
@@ -605,7 +538,7 @@ def create_order(request):
         resident = registry_access.resident(user, p.resident_id)
     order = services.report(
         user,
-        category=category_by_code(p.category),
+        category=access.category_by_code(p.category),
         source=p.source or _default_source(user),
         title=p.title,
         description=p.description,
@@ -632,7 +565,7 @@ def create_order(request):
 def settle_order(request):
     p, uploads = _parse(request, SettleIn)
     order = services.settle_on_spot(
-        request.auth, category=category_by_code(p.category), region=_region(p.region_id), lat=p.lat, lng=p.lng,
+        request.auth, category=access.category_by_code(p.category), region=_region(p.region_id), lat=p.lat, lng=p.lng,
         title=p.title, description=p.description, note=p.note, address=p.address, attributes=p.attributes,
         files=uploads.getlist("files"), after_files=uploads.getlist("after_files"),
     )

@@ -113,7 +113,7 @@ def _moving_clock():
     """The services on a clock the generator moves; the units and role holders they look up
     are remembered instead of read for every step."""
     clock = Clock()
-    # SLA limits, routing rules and the calendar are read once per process (rulecache).
+    # SLA limits, routing rules and the calendar are kept per process (access.py).
     saved = (lifecycle._now, routing.unit_at_level, getattr(settings, "LINLI_NOTIFY_COPIES", True))
     unit_at_level = saved[1]
     units: dict = {}

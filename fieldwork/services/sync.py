@@ -414,7 +414,7 @@ def bundle(user, today: dt.date | None = None, grid_ids: list[int] | None = None
 
 
 def _categories() -> list:
-    from workorders.api import categories
+    from workorders.access import categories
     from workorders.models import Kind
 
     rows = [

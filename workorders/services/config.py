@@ -18,6 +18,7 @@ from accounts.access import in_scope
 from linli.errors import DomainError, Forbidden, NotFound
 from regions.models import Region
 
+from .. import access
 from ..models import Category, CategoryAttribute, Datatype, HandlerLevel, Kind, RoutingRule, SlaRule, Stage
 
 CODE = re.compile(r"^[a-z][a-z0-9_.-]{0,39}$")
@@ -116,8 +117,10 @@ def update_category(actor, category: Category, data: dict) -> Category:
         raise DomainError("parent_inactive", _("Its group %(name)s is switched off; switch the group on first."), field="active", name=cat.parent.name)
     cat.save()
     if not cat.active and cat.is_group:
-        # Switching a group off switches off everything below it.
+        # Switching a group off switches off everything below it (one UPDATE, no save signals:
+        # the kept category tree is told itself).
         _descendants(cat).update(active=False)
+        access.kept_categories.changed()
     return cat
 
 

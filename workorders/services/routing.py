@@ -8,7 +8,7 @@ from regions import services as region_services
 from regions.access import tree
 from regions.models import Level, Region
 
-from .. import rulecache
+from .. import access
 from ..models import Category, HandlerLevel
 
 
@@ -34,8 +34,8 @@ def rule_for(category: Category, region: Region) -> tuple[str, int, str] | None:
     """The most specific rule (region_path, level, department): the category's (or its nearest
     ancestor's) rule whose region contains the place, the deepest region first; a rule without
     a region applies everywhere."""
-    table = rulecache.rules()["routing"]
-    for node in rulecache.lineage(category.pk):
+    table = access.rule_tables()["routing"]
+    for node in access.lineage(category.pk):
         best = None
         for rule in table.get(node, ()):
             if rule[0] and not region.path.startswith(rule[0]):

@@ -15,6 +15,7 @@ import datetime as dt
 
 from django.db import transaction
 
+from .. import access
 from ..models import Category, CategoryAttribute, Datatype, HandlerLevel, Holiday, Kind, RoutingRule, SlaRule, Stage
 from .sla import _minutes_per_working_day
 
@@ -352,4 +353,6 @@ def seed_holidays() -> int:
         if day not in existing:
             rows.append(Holiday(date=day, working=True, name=name))
     Holiday.objects.bulk_create(rows)
+    if rows:
+        access.kept_rules.changed()  # bulk_create sends no save signals
     return len(rows)

@@ -12,7 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from .. import rulecache
+from .. import access
 from ..models import Category, Stage
 
 # Taiyuan's figures (DOMAIN.md) for filing, dispatch and verification; two days to handle.
@@ -37,8 +37,8 @@ REMAINING = {
 def limit_minutes(category: Category, stage: str, urgent: bool, on: dt.date | None = None) -> int:
     """The limit in force for a stage on a day (the category's own rule, else its parent's...)."""
     on = on or timezone.localdate()
-    table = rulecache.rules()["sla"]
-    for node in rulecache.lineage(category.pk):
+    table = access.rule_tables()["sla"]
+    for node in access.lineage(category.pk):
         for valid_from, valid_to, minutes, urgent_minutes in table.get((node, stage), ()):
             if valid_from <= on and (valid_to is None or valid_to > on):
                 return (urgent_minutes or minutes) if urgent else minutes
@@ -59,7 +59,7 @@ class Calendar:
 
     def __init__(self):
         self.spans = _work_hours()
-        self.exceptions = rulecache.rules()["holidays"]
+        self.exceptions = access.rule_tables()["holidays"]
 
     def is_working_day(self, day: dt.date) -> bool:
         if day in self.exceptions:
