@@ -106,6 +106,16 @@ def may_take(user, path: str) -> bool:
     return has_area_role(user, AREA_ROLES, path) or any(path.startswith(p) for _d, p in _departments(user))
 
 
+def request_of(order: WorkOrder, request_id: int | None = None):
+    """A request for more time on this order: the one with this id, or the pending one."""
+    from .models import ApprovalRequest, RequestStatus
+
+    reqs = ApprovalRequest.objects.filter(order=order)
+    if request_id is not None:
+        return reqs.filter(pk=request_id).first()
+    return reqs.filter(status=RequestStatus.PENDING).first()
+
+
 def require(ok: bool):
     if not ok:
         raise Forbidden("forbidden", _("You may not do this with this work order."))

@@ -16,16 +16,15 @@ import re
 from typing import Annotated, Any, Literal
 
 import pydantic
-from django.db import transaction
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import ValidationError
 
 from accounts.access import get_scoped, roles
-from accounts.models import Role, User
+from accounts.models import Role
 from linli.db import prefix_q
-from linli.errors import Conflict, DomainError, NotFound
+from linli.errors import DomainError, NotFound
 from linli.schemas import errors
 from regions.models import Region
 from regions.schemas import RegionRef, region_ref
@@ -38,7 +37,6 @@ from .models import (
     Category,
     CategoryAttribute,
     Notification,
-    RequestStatus,
     Source,
     Transition,
     WorkOrder,
@@ -631,29 +629,15 @@ class ReopenIn(StepIn):
     reason: str
 
 
-def _check_version(order_id: int, version: int | None):
-    """For steps whose service takes no version: compare it under the order's row lock (the
-    caller holds the transaction)."""
-    if version is None:
-        return
-    current = WorkOrder.objects.select_for_update().filter(pk=order_id).values_list("status", "version").first()
-    if current is not None and current[1] != version:
-        raise Conflict(
-            "order_changed",
-            _("Someone else has just changed this work order (now: %(state)s). Reload it and try again."),
-            state=OrderStatus(current[0]).label,
-        )
-
-
 def _step(action: str, schema: type[StepIn], summary: str, files: bool = False):
-    """Register `POST /orders/{order_id}/<action>`: scope first (404), then the service."""
+    """Register `POST /orders/{order_id}/<action>`: scope first (404), then the service, which
+    compares the `version` under the order's row lock."""
 
     def register(run):
         def view(request, order_id: int):
             p, uploads = _parse(request, schema)
             order = access.order(request.auth, order_id)
-            with transaction.atomic():
-                result = run(request.auth, order, p, uploads.getlist("files"))
+            result = run(request.auth, order, p, uploads.getlist("files"))
             return _after_step(request, order.pk, result if isinstance(result, WorkOrder) else None)
 
         view.__name__ = view.__qualname__ = f"order_{action}"
@@ -701,15 +685,7 @@ def _duplicate(user, order, p, files):
 
 @_step("dispatch", DispatchIn, "Dispatch to a person or a department (派遣)")
 def _dispatch(user, order, p, files):
-    assignee = None
-    if p.assignee_id is not None:
-        assignee = User.objects.filter(pk=p.assignee_id, is_active=True).first()
-        # One answer for "no such person" and "a person elsewhere": ids outside the area say nothing.
-        if assignee is None or not access.may_take(assignee, order.region_path):
-            raise DomainError(
-                "handler_out_of_scope", _("Choose a handler whose area holds this work order."), field="assignee_id"
-            )
-    return services.dispatch(user, order, assignee=assignee, department=p.department, note=p.note, version=p.version)
+    return services.dispatch(user, order, assignee_id=p.assignee_id, department=p.department, note=p.note, version=p.version)
 
 
 @_step("start", StepIn, "Start handling (in progress)")
@@ -744,15 +720,10 @@ def _more_time(user, order, p, files):
 
 @_step("decide", DecideIn, "Decide a pending extension or suspension request")
 def _decide(user, order, p, files):
-    reqs = ApprovalRequest.objects.filter(order=order)
-    if p.request_id is not None:
-        req = reqs.filter(pk=p.request_id).first()
-    else:
-        req = reqs.filter(status=RequestStatus.PENDING).first()
+    req = access.request_of(order, p.request_id)
     if req is None:
         raise NotFound("request_not_found", _("This work order has no such request waiting for a decision."))
-    _check_version(order.pk, p.version)
-    return services.decide(user, req.pk, approve=p.approve, note=p.note)
+    return services.decide(user, req.pk, approve=p.approve, note=p.note, version=p.version)
 
 
 @_step("resume", StepIn, "End a suspension (resume)")
@@ -762,20 +733,17 @@ def _resume(user, order, p, files):
 
 @_step("confirm", StepIn, "The reporter confirms the result")
 def _confirm(user, order, p, files):
-    _check_version(order.pk, p.version)
-    return services.confirm(user, order, note=p.note)
+    return services.confirm(user, order, note=p.note, version=p.version)
 
 
 @_step("rate", RateIn, "The reporter rates the result (1–5)")
 def _rate(user, order, p, files):
-    _check_version(order.pk, p.version)
-    return services.rate(user, order, score=p.score, comment=p.comment)
+    return services.rate(user, order, score=p.score, comment=p.comment, version=p.version)
 
 
 @_step("reopen", ReopenIn, "The reporter reopens it within 7 days of closing")
 def _reopen(user, order, p, files):
-    _check_version(order.pk, p.version)
-    return services.reopen(user, order, reason=p.reason)
+    return services.reopen(user, order, reason=p.reason, version=p.version)
 
 
 # ---------------------------------------------------------------- notifications

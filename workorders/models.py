@@ -9,6 +9,7 @@ Glossary: *file* 立案, *void* 作废, *dispatch* 派遣, *handle* 处置, *ver
 
 import datetime as dt
 import uuid
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
@@ -193,6 +194,125 @@ OPEN_STATUSES = (
     Status.SUSPENDED,
 )
 ENDED_STATUSES = (Status.CLOSED, Status.VOIDED, Status.DUPLICATE)
+
+
+# ---------------------------------------------------------------- the lifecycle, declared once
+
+# The status an order resumes to: the one it was suspended in.
+BACK = "back"
+
+
+class Move(NamedTuple):
+    """A step from one status: the status after it, who may take it and, for some, a condition
+    on the order. `who` names the services' check of the actor: "dispatcher" (the desk holding
+    the order), "handler" (its assignee, department or grid, or a dispatcher), "verifier" (the
+    grid worker of its place, or a dispatcher), "reporter" (the person who reported it) and
+    "window" (a one-window application, at its desk)."""
+
+    to: str
+    who: str
+    when: str = ""
+
+    def status_after(self, order) -> str:
+        if self.to == BACK:
+            return order.suspended_status or Status.IN_PROGRESS
+        return self.to
+
+
+def nothing_to_verify(order) -> bool:
+    """One-window applications and mediation cases close straight from handled: there is
+    nothing to verify on site."""
+    return order.kind in (Kind.SERVICE, Kind.MEDIATION)
+
+
+CONDITIONS = {"nothing_to_verify": nothing_to_verify}
+
+# (status, action) → the step. A pair that is not here is refused (services: require_move).
+# Steps that open an order (report, settle on the spot, assign down) and deciding a request for
+# more time other than a suspension (approving an extension, refusing either) move no status
+# and are not here; the SLA timer's supervision notice neither.
+TRANSITIONS: dict[tuple[str, str], Move] = {
+    # the desk: take a report up, or not
+    (Status.REPORTED, "file"): Move(Status.FILED, "dispatcher"),
+    (Status.REPORTED, "void"): Move(Status.VOIDED, "dispatcher"),
+    (Status.REPORTED, "duplicate"): Move(Status.DUPLICATE, "dispatcher"),
+    # dispatch, and dispatch again to someone else
+    (Status.FILED, "dispatch"): Move(Status.DISPATCHED, "dispatcher"),
+    (Status.DISPATCHED, "dispatch"): Move(Status.DISPATCHED, "dispatcher"),
+    (Status.IN_PROGRESS, "dispatch"): Move(Status.DISPATCHED, "dispatcher"),
+    # handling
+    (Status.DISPATCHED, "start"): Move(Status.IN_PROGRESS, "handler"),
+    (Status.DISPATCHED, "handle"): Move(Status.HANDLED, "handler"),
+    (Status.IN_PROGRESS, "handle"): Move(Status.HANDLED, "handler"),
+    # verification on site: passed, or back for rework
+    (Status.HANDLED, "verify"): Move(Status.VERIFIED, "verifier"),
+    (Status.HANDLED, "rework"): Move(Status.IN_PROGRESS, "verifier"),
+    # closing
+    (Status.VERIFIED, "close"): Move(Status.CLOSED, "dispatcher"),
+    (Status.HANDLED, "close"): Move(Status.CLOSED, "dispatcher", "nothing_to_verify"),
+    # more time (the status stays), a suspension granted, and its end
+    (Status.DISPATCHED, "request_more_time"): Move(Status.DISPATCHED, "handler"),
+    (Status.IN_PROGRESS, "request_more_time"): Move(Status.IN_PROGRESS, "handler"),
+    (Status.DISPATCHED, "suspend"): Move(Status.SUSPENDED, "dispatcher"),
+    (Status.IN_PROGRESS, "suspend"): Move(Status.SUSPENDED, "dispatcher"),
+    (Status.SUSPENDED, "resume"): Move(BACK, "dispatcher"),
+    # escalation: to the desk of the unit above (filed there), or from a street to a department
+    (Status.REPORTED, "escalate"): Move(Status.FILED, "handler"),
+    (Status.FILED, "escalate"): Move(Status.FILED, "handler"),
+    (Status.DISPATCHED, "escalate"): Move(Status.FILED, "handler"),
+    (Status.IN_PROGRESS, "escalate"): Move(Status.FILED, "handler"),
+    (Status.REPORTED, "escalate_to_department"): Move(Status.DISPATCHED, "handler"),
+    (Status.FILED, "escalate_to_department"): Move(Status.DISPATCHED, "handler"),
+    (Status.DISPATCHED, "escalate_to_department"): Move(Status.DISPATCHED, "handler"),
+    (Status.IN_PROGRESS, "escalate_to_department"): Move(Status.DISPATCHED, "handler"),
+    # the reporter's word after closing (within REOPEN_DAYS)
+    (Status.CLOSED, "confirm"): Move(Status.CLOSED, "reporter"),
+    (Status.CLOSED, "rate"): Move(Status.CLOSED, "reporter"),
+    (Status.CLOSED, "reopen"): Move(Status.FILED, "reporter"),
+    # the one-window desk: a notice of missing materials, acceptance, in hand (given to a
+    # colleague; the worker who keeps it then starts it), finished (handled and closed)
+    (Status.REPORTED, "materials_missing"): Move(Status.REPORTED, "window"),
+    (Status.REPORTED, "accept"): Move(Status.FILED, "window"),
+    (Status.FILED, "process"): Move(Status.DISPATCHED, "window"),
+    (Status.FILED, "finish"): Move(Status.CLOSED, "window"),
+    (Status.DISPATCHED, "finish"): Move(Status.CLOSED, "window"),
+    (Status.IN_PROGRESS, "finish"): Move(Status.CLOSED, "window"),
+    (Status.HANDLED, "finish"): Move(Status.CLOSED, "window"),
+}
+
+# Every action of the table and who may take it (the same whatever the status).
+MOVE_WHO: dict[str, str] = {action: step.who for (_status, action), step in TRANSITIONS.items()}
+
+# How a refusal names the step: "A work order that is Reported cannot be filed." The reporter's
+# steps are refused as "only after it is closed" instead.
+MOVE_WORDS = {
+    "file": _("filed"),
+    "void": _("voided"),
+    "duplicate": _("marked as a duplicate"),
+    "dispatch": _("dispatched"),
+    "start": _("started"),
+    "handle": _("reported as handled"),
+    "verify": _("verified"),
+    "rework": _("verified"),  # the status is checked before the verifier's verdict is read
+    "close": _("closed"),
+    "request_more_time": _("given more time"),
+    "suspend": _("suspended"),
+    "resume": _("resumed"),
+    "escalate": _("escalated"),
+    "escalate_to_department": _("escalated"),
+    "materials_missing": _("told what is missing"),
+    "accept": _("accepted"),
+    "process": _("processed"),
+    "finish": _("finished"),
+}
+
+
+def move(order, action: str) -> Move | None:
+    """The step `action` from the order's status, or None where the table does not allow it."""
+    step = TRANSITIONS.get((order.status, action))
+    if step is None or (step.when and not CONDITIONS[step.when](order)):
+        return None
+    return step
 
 
 class Source(models.TextChoices):

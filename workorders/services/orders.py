@@ -1,9 +1,12 @@
 """Every step of a work order. One `transaction.atomic` function per action: it locks the order,
-checks the actor's right and the current status, writes the change, a Transition row and the
-notifications. A refused step raises DomainError and changes nothing.
+checks the actor's right and the current status against the lifecycle's table
+(models.TRANSITIONS: which step each status allows, to which status, and who takes it), writes
+the change, a Transition row and the notifications. A refused step raises DomainError and
+changes nothing.
 
-Two people acting on one order at once: the order row is locked and its `version` compared, so
-the second gets a Conflict ("someone else has just ...") instead of overwriting the first.
+Two people acting on one order at once: every step that changes an order takes the `version`
+its caller saw; the order row is locked and the version compared, so the second gets a Conflict
+("someone else has just ...") instead of overwriting the first.
 
 `actor=None` means the system (timers, demo generator).
 """
@@ -24,11 +27,14 @@ from regions.models import Level, Region
 from .. import access
 from ..models import (
     ENDED_STATUSES,
+    MOVE_WHO,
+    MOVE_WORDS,
     ApprovalRequest,
     Attachment,
     AttachmentRole,
     Category,
     Kind,
+    Move,
     Priority,
     Rating,
     RequestKind,
@@ -39,6 +45,7 @@ from ..models import (
     SupervisionNotice,
     Transition,
     WorkOrder,
+    move,
 )
 from . import attributes as attrs
 from . import notify, routing, sla, uploads
@@ -77,14 +84,66 @@ def _lock(order, version: int | None) -> WorkOrder:
     return locked
 
 
-def _expect(order: WorkOrder, *statuses: str, action) -> None:
-    if order.status not in statuses:
-        raise Conflict(
-            "transition_not_allowed",
-            _("A work order that is %(state)s cannot be %(action)s."),
-            state=Status(order.status).label,
-            action=action,
-        )
+def _not_closed() -> Conflict:
+    return Conflict("not_closed", _("This can be done only after the work order is closed."))
+
+
+def require_move(order: WorkOrder, action: str) -> Move:
+    """The table's step `action` from the order's status (models.TRANSITIONS), or a refusal: the
+    reporter's steps "only after it is closed", any other "a work order that is ... cannot be ..."."""
+    step = move(order, action)
+    if step is not None:
+        return step
+    if MOVE_WHO[action] == "reporter":
+        raise _not_closed()
+    raise Conflict(
+        "transition_not_allowed",
+        _("A work order that is %(state)s cannot be %(action)s."),
+        state=Status(order.status).label,
+        action=MOVE_WORDS[action],
+    )
+
+
+def _check_dispatcher(actor, order):
+    if actor is not None and not access.is_dispatcher(actor, order):
+        raise Forbidden("forbidden", _("Only the dispatchers of %(unit)s can do this."), unit=order.handler_region.name)
+
+
+def _check_handler(actor, order):
+    if actor is not None:
+        access.require(access.is_handler(actor, order))
+
+
+def _check_verifier(actor, order):
+    if actor is not None:
+        access.require(access.is_verifier(actor, order))
+
+
+def _check_reporter(actor, order):
+    if actor is None or not access.is_reporter(actor, order):
+        raise Forbidden("forbidden", _("Only the person who reported it can do this."))
+
+
+def _check_window(actor, order):
+    if order.kind != Kind.SERVICE:
+        raise DomainError("not_window", _("This is not a one-window application."))
+    _check_dispatcher(actor, order)
+
+
+# The checks the table's `who` names (actor None: the system, which only the reporter's steps refuse).
+WHO_CHECKS = {
+    "dispatcher": _check_dispatcher,
+    "handler": _check_handler,
+    "verifier": _check_verifier,
+    "reporter": _check_reporter,
+    "window": _check_window,
+}
+
+
+def _take(actor, order: WorkOrder, action: str) -> Move:
+    """May the actor take this step (the table's `who`), and does the order's status allow it?"""
+    WHO_CHECKS[MOVE_WHO[action]](actor, order)
+    return require_move(order, action)
 
 
 def _save(order: WorkOrder, actor, action: str, from_status: str, note: str = "", data: dict | None = None, at=None) -> Transition:
@@ -348,7 +407,7 @@ def assign_down(actor, *, category, region: Region, title: str, description: str
     filed at once on that unit's desk."""
     category = _valid_category(category)
     if actor is None or not (access.has_area_role(actor, access.DISPATCH_ROLES, region.path) or any(
-        region.path.startswith(p) for _d, p in access._departments(actor)
+        region.path.startswith(p) for _d, p in access.departments(actor)
     )):
         raise Forbidden("forbidden", _("You can assign work only to units in your area."))
     order = _open(
@@ -372,13 +431,12 @@ def assign_down(actor, *, category, region: Region, title: str, description: str
 def file(actor, order, *, note: str = "", urgent: bool | None = None, version=None) -> WorkOrder:
     """立案: accept the report as a case and start the dispatch clock."""
     order = _lock(order, version)
-    _check_dispatcher(actor, order)
-    _expect(order, Status.REPORTED, action=_("filed"))
+    step = _take(actor, order, "file")
     before = order.status
     if urgent is not None:
         order.priority = Priority.URGENT if urgent else Priority.NORMAL
     now = _now()
-    order.status = Status.FILED
+    order.status = step.to
     order.filed_at = now
     _set_stage(order, Stage.DISPATCH, now)
     _save(order, actor, "file", before, note)
@@ -389,12 +447,11 @@ def file(actor, order, *, note: str = "", urgent: bool | None = None, version=No
 def void(actor, order, *, note: str, version=None) -> WorkOrder:
     """作废: not a case (a prank, out of remit, already gone). A reason is required."""
     order = _lock(order, version)
-    _check_dispatcher(actor, order)
-    _expect(order, Status.REPORTED, action=_("voided"))
+    step = _take(actor, order, "void")
     if not (note or "").strip():
         raise DomainError("note_required", _("Say why it is voided."), field="note")
     before = order.status
-    order.status = Status.VOIDED
+    order.status = step.to
     order.closed_at = _now()
     order.stage, order.due_at = "", None
     _save(order, actor, "void", before, note)
@@ -405,15 +462,14 @@ def void(actor, order, *, note: str, version=None) -> WorkOrder:
 @transaction.atomic
 def mark_duplicate(actor, order, *, of, note: str = "", version=None) -> WorkOrder:
     order = _lock(order, version)
-    _check_dispatcher(actor, order)
-    _expect(order, Status.REPORTED, action=_("marked as a duplicate"))
+    step = _take(actor, order, "duplicate")
     original = of if isinstance(of, WorkOrder) else WorkOrder.objects.filter(pk=of).first()
     if original is None or original.pk == order.pk or (actor is not None and not access.can_see(actor, original)):
         raise DomainError("duplicate_unknown", _("Give the number of the original work order."), field="of")
     if original.duplicate_of_id:
         original = original.duplicate_of
     before = order.status
-    order.status = Status.DUPLICATE
+    order.status = step.to
     order.duplicate_of = original
     order.closed_at = _now()
     order.stage, order.due_at = "", None
@@ -422,17 +478,28 @@ def mark_duplicate(actor, order, *, of, note: str = "", version=None) -> WorkOrd
     return order
 
 
-def _check_dispatcher(actor, order):
-    if actor is not None and not access.is_dispatcher(actor, order):
-        raise Forbidden("forbidden", _("Only the dispatchers of %(unit)s can do this."), unit=order.handler_region.name)
+def _assignee_by_id(order, assignee_id) -> User:
+    """The active person a client names by id, who must work where the order is: one answer for
+    "no such person" and "a person elsewhere" (an id outside the area says nothing of them)."""
+    path = getattr(order, "region_path", None)
+    if path is None:
+        path = WorkOrder.objects.filter(pk=order).values_list("region_path", flat=True).first()
+    assignee = User.objects.filter(pk=assignee_id, is_active=True).first()
+    if assignee is None or path is None or not access.may_take(assignee, path):
+        raise DomainError("handler_out_of_scope", _("Choose a handler whose area holds this work order."), field="assignee_id")
+    return assignee
 
 
 @transaction.atomic
-def dispatch(actor, order, *, assignee: User | None = None, department: str = "", note: str = "", version=None) -> WorkOrder:
-    """派遣: give the order to a person (grid worker, community worker...) or a department."""
+def dispatch(
+    actor, order, *, assignee: User | None = None, assignee_id: int | None = None, department: str = "", note: str = "", version=None,
+) -> WorkOrder:
+    """派遣: give the order to a person (grid worker, community worker...) or a department.
+    `assignee_id` names the person by id (an API client's input) instead of `assignee`."""
+    if assignee_id is not None:
+        assignee = _assignee_by_id(order, assignee_id)
     order = _lock(order, version)
-    _check_dispatcher(actor, order)
-    _expect(order, Status.FILED, Status.DISPATCHED, Status.IN_PROGRESS, action=_("dispatched"))
+    step = _take(actor, order, "dispatch")
     department = (department or "").strip()
     if assignee is None and not department:
         raise DomainError("handler_required", _("Choose who handles it: a person or a department."), field="assignee")
@@ -451,7 +518,7 @@ def dispatch(actor, order, *, assignee: User | None = None, department: str = ""
     order.assignee = assignee
     if department:
         order.department = department
-    order.status = Status.DISPATCHED
+    order.status = step.to
     order.dispatched_at = now
     _set_stage(order, Stage.HANDLE, now)
     _save(order, actor, "dispatch", before, note, {"assignee": assignee.pk if assignee else None, "department": department})
@@ -465,11 +532,9 @@ def dispatch(actor, order, *, assignee: User | None = None, department: str = ""
 @transaction.atomic
 def start(actor, order, *, note: str = "", version=None) -> WorkOrder:
     order = _lock(order, version)
-    if actor is not None:
-        access.require(access.is_handler(actor, order))
-    _expect(order, Status.DISPATCHED, action=_("started"))
+    step = _take(actor, order, "start")
     before = order.status
-    order.status = Status.IN_PROGRESS
+    order.status = step.to
     order.started_at = _now()
     if order.assignee_id is None and actor is not None and not order.department:
         order.assignee = actor
@@ -481,15 +546,13 @@ def start(actor, order, *, note: str = "", version=None) -> WorkOrder:
 def handle(actor, order, *, note: str, files=(), version=None) -> WorkOrder:
     """Report back (处置反馈): what was done, with after-photos."""
     order = _lock(order, version)
-    if actor is not None:
-        access.require(access.is_handler(actor, order))
-    _expect(order, Status.DISPATCHED, Status.IN_PROGRESS, action=_("reported as handled"))
+    step = _take(actor, order, "handle")
     if not (note or "").strip():
         raise DomainError("note_required", _("Say what was done."), field="note")
     _check_files(files)
     before = order.status
     now = _now()
-    order.status = Status.HANDLED
+    order.status = step.to
     order.handled_at = now
     if order.started_at is None:
         order.started_at = now
@@ -501,30 +564,23 @@ def handle(actor, order, *, note: str, files=(), version=None) -> WorkOrder:
     return order
 
 
-def _verify_needed(order) -> bool:
-    return order.kind not in (Kind.SERVICE, Kind.MEDIATION)
-
-
 @transaction.atomic
 def verify(actor, order, *, passed: bool, note: str = "", files=(), version=None) -> WorkOrder:
     """核查: on site, the work is confirmed (→ verified) or sent back (返工 → in progress)."""
     order = _lock(order, version)
-    if actor is not None:
-        access.require(access.is_verifier(actor, order))
-    _expect(order, Status.HANDLED, action=_("verified"))
+    step = _take(actor, order, "verify" if passed else "rework")
     if not passed and not (note or "").strip():
         raise DomainError("note_required", _("Say what is still wrong, for the rework."), field="note")
     _check_files(files)
     before = order.status
     now = _now()
+    order.status = step.to
     if passed:
-        order.status = Status.VERIFIED
         order.verified_at = now
         order.stage, order.due_at, order.overdue = "", None, False
         t = _save(order, actor, "verify", before, note)
         _notify(dispatchers_of(order), order, "verified", _("Work order %(number)s passed verification; it can be closed."), {"number": order.number})
     else:
-        order.status = Status.IN_PROGRESS
         order.rework_count += 1
         _set_stage(order, Stage.HANDLE, now)
         t = _save(order, actor, "rework", before, note)
@@ -538,12 +594,10 @@ def close(actor, order, *, note: str = "", version=None) -> WorkOrder:
     """结案. Incidents and demands close after verification; one-window applications and
     mediation cases close straight from handled (there is nothing to verify on site)."""
     order = _lock(order, version)
-    _check_dispatcher(actor, order)
-    allowed = (Status.VERIFIED,) if _verify_needed(order) else (Status.VERIFIED, Status.HANDLED)
-    _expect(order, *allowed, action=_("closed"))
+    step = _take(actor, order, "close")
     before = order.status
     now = _now()
-    order.status = Status.CLOSED
+    order.status = step.to
     order.closed_at = now
     order.stage, order.due_at, order.overdue = "", None, False
     order.settled_in_grid = order.handler_region.level == Level.GRID and not order.department
@@ -560,9 +614,7 @@ def close(actor, order, *, note: str = "", version=None) -> WorkOrder:
 def request_more_time(actor, order, *, kind: str, reason: str, hours: int | None = None, version=None) -> ApprovalRequest:
     """延期 (extra hours) or 缓办 (a pause): asked by the handler, decided by the dispatcher."""
     order = _lock(order, version)
-    if actor is not None:
-        access.require(access.is_handler(actor, order))
-    _expect(order, Status.DISPATCHED, Status.IN_PROGRESS, action=_("given more time"))
+    _take(actor, order, "request_more_time")  # the status stays
     if kind not in RequestKind.values:
         raise DomainError("request_kind", _("Ask for an extension or a suspension."), field="kind")
     if not (reason or "").strip():
@@ -586,11 +638,14 @@ def request_more_time(actor, order, *, kind: str, reason: str, hours: int | None
 
 
 @transaction.atomic
-def decide(actor, request_id, *, approve: bool, note: str = "") -> ApprovalRequest:
+def decide(actor, request_id, *, approve: bool, note: str = "", version=None) -> ApprovalRequest:
+    """The dispatcher grants or refuses a request for more time. A granted suspension pauses the
+    order (the table's "suspend"); a granted extension moves its deadlines; neither changes
+    anything else of the order's status."""
     req = ApprovalRequest.objects.select_for_update().filter(pk=getattr(request_id, "pk", request_id)).first()
     if req is None:
         raise DomainError("not_found", _("Not found, or outside your area."), status=404)
-    order = _lock(req.order_id, None)
+    order = _lock(req.order_id, version)
     _check_dispatcher(actor, order)
     if req.status != RequestStatus.PENDING:
         raise Conflict("request_decided", _("This request has already been decided."))
@@ -608,10 +663,10 @@ def decide(actor, request_id, *, approve: bool, note: str = "") -> ApprovalReque
         order.overdue = order.due_at < now
         order.extension_count += 1
     elif approve and req.kind == RequestKind.SUSPENSION:
-        _expect(order, Status.DISPATCHED, Status.IN_PROGRESS, action=_("suspended"))
+        step = require_move(order, "suspend")
         order.suspended_status = order.status
         order.suspended_remaining = max(0, int(((order.due_at or now) - now).total_seconds()))
-        order.status = Status.SUSPENDED
+        order.status = step.to
         order.was_suspended = True
         order.due_at = None
     action = ("approve_" if approve else "refuse_") + req.kind
@@ -625,12 +680,11 @@ def resume(actor, order, *, note: str = "", version=None) -> WorkOrder:
     """End a suspension: the stage clock goes on with the time that was left, and the closing
     deadline moves by the length of the pause."""
     order = _lock(order, version)
-    _check_dispatcher(actor, order)
-    _expect(order, Status.SUSPENDED, action=_("resumed"))
+    step = _take(actor, order, "resume")
     now = _now()
     paused_at = order.transitions.filter(action="approve_suspension").order_by("-at").values_list("at", flat=True).first() or now
     before = order.status
-    order.status = order.suspended_status or Status.IN_PROGRESS
+    order.status = step.status_after(order)  # the status it was suspended in
     order.due_at = now + dt.timedelta(seconds=order.suspended_remaining or 0)
     if order.deadline:
         order.deadline += now - paused_at
@@ -645,12 +699,10 @@ def escalate(actor, order, *, note: str, department: str = "", version=None) -> 
     """上报: the unit holding the order cannot settle it; it goes to the next level up (grid →
     community → street), and from a street to a department."""
     order = _lock(order, version)
-    if actor is not None:
-        access.require(access.is_handler(actor, order))
-    _expect(order, Status.REPORTED, Status.FILED, Status.DISPATCHED, Status.IN_PROGRESS, action=_("escalated"))
+    level = order.handler_region.level
+    step = _take(actor, order, "escalate_to_department" if level <= Level.STREET else "escalate")
     if not (note or "").strip():
         raise DomainError("note_required", _("Say why it cannot be settled at this level."), field="note")
-    level = order.handler_region.level
     before = order.status
     now = _now()
     department = (department or "").strip()
@@ -665,13 +717,13 @@ def escalate(actor, order, *, note: str, department: str = "", version=None) -> 
         if not _users_with([Role.DEPARTMENT_HANDLER], order.region_path, exact=False, department=department).exists():
             raise DomainError("department_unknown", _("No handler of %(department)s works in this area."), field="department", department=department)
         order.set_handler(target, department)
-        order.status = Status.DISPATCHED
+        order.status = step.to
         order.dispatched_at = now
         _set_stage(order, Stage.HANDLE, now)
     else:
         target = routing.parent_unit(order.handler_region)
         order.set_handler(target, "")
-        order.status = Status.FILED
+        order.status = step.to
         _set_stage(order, Stage.DISPATCH, now)
     order.assignee = None
     order.escalation_count += 1
@@ -683,19 +735,20 @@ def escalate(actor, order, *, note: str, department: str = "", version=None) -> 
 # ---------------------------------------------------------------- the reporter's word
 
 
-def _reporter_window(actor, order):
-    if actor is None or not access.is_reporter(actor, order):
-        raise Forbidden("forbidden", _("Only the person who reported it can do this."))
-    if order.status != Status.CLOSED or order.closed_at is None:
-        raise Conflict("not_closed", _("This can be done only after the work order is closed."))
+def _reporter_step(actor, order, action: str) -> Move:
+    """The reporter's word, within REOPEN_DAYS of closing."""
+    step = _take(actor, order, action)
+    if order.closed_at is None:
+        raise _not_closed()
     if _now() - order.closed_at > dt.timedelta(days=REOPEN_DAYS):
         raise Conflict("window_passed", _("More than %(days)s days have passed since it was closed."), days=REOPEN_DAYS)
+    return step
 
 
 @transaction.atomic
-def confirm(actor, order, *, note: str = "") -> WorkOrder:
-    order = _lock(order, None)
-    _reporter_window(actor, order)
+def confirm(actor, order, *, note: str = "", version=None) -> WorkOrder:
+    order = _lock(order, version)
+    _reporter_step(actor, order, "confirm")
     if order.transitions.filter(action="confirm").exists():
         raise Conflict("already_confirmed", _("You have already confirmed this."))
     _save(order, actor, "confirm", order.status, note)
@@ -703,9 +756,9 @@ def confirm(actor, order, *, note: str = "") -> WorkOrder:
 
 
 @transaction.atomic
-def rate(actor, order, *, score, comment: str = "") -> Rating:
-    order = _lock(order, None)
-    _reporter_window(actor, order)
+def rate(actor, order, *, score, comment: str = "", version=None) -> Rating:
+    order = _lock(order, version)
+    _reporter_step(actor, order, "rate")
     try:
         score = int(score)
     except (TypeError, ValueError):
@@ -720,15 +773,15 @@ def rate(actor, order, *, score, comment: str = "") -> Rating:
 
 
 @transaction.atomic
-def reopen(actor, order, *, reason: str) -> WorkOrder:
+def reopen(actor, order, *, reason: str, version=None) -> WorkOrder:
     """The reporter is not satisfied: within 7 days of closing the order goes back to the desk."""
-    order = _lock(order, None)
-    _reporter_window(actor, order)
+    order = _lock(order, version)
+    step = _reporter_step(actor, order, "reopen")
     if not (reason or "").strip():
         raise DomainError("reason_required", _("Say what is still wrong."), field="reason")
     before = order.status
     now = _now()
-    order.status = Status.FILED
+    order.status = step.to
     order.closed_at = None
     order.verified_at = None
     order.rework_count += 1

@@ -17,10 +17,9 @@ from linli import pii
 from linli.errors import DomainError, Forbidden
 from regions.models import Region
 
-from .. import access
 from ..models import Category, Kind, Priority, Source, Stage, Status, Transition, WorkOrder
 from . import orders, sla
-from .orders import _expect, _lock, _save
+from .orders import _lock, _save, _take
 
 ACTION_MISSING = "materials_missing"
 
@@ -35,13 +34,6 @@ def item(code) -> Category:
     if category is None:
         raise DomainError("category_unknown", _("There is no such one-window service item."), field="category", status=404)
     return category
-
-
-def _check_window(actor, order: WorkOrder):
-    if order.kind != Kind.SERVICE:
-        raise DomainError("not_window", _("This is not a one-window application."))
-    if actor is not None and not access.is_dispatcher(actor, order):
-        raise Forbidden("forbidden", _("Only the dispatchers of %(unit)s can do this."), unit=order.handler_region.name)
 
 
 def _clean_items(category: Category, items, field: str) -> list[str]:
@@ -120,8 +112,7 @@ def notify_missing(actor, order, missing, note: str = "", *, received=(), versio
     """一次性告知: record every missing item at once. The application stays `reported`, its clock
     stopped until the applicant brings them."""
     order = _lock(order, version)
-    _check_window(actor, order)
-    _expect(order, Status.REPORTED, action=_("told what is missing"))
+    _take(actor, order, "materials_missing")  # the status stays
     listed = set(order.category.materials or [])
     items, seen = [], set()
     for name in missing or []:
@@ -146,8 +137,7 @@ def accept(actor, order, received, *, note: str = "", version=None) -> WorkOrder
     """受理: every material is in. The application is filed and its promised time limit (working
     days, counted from now) becomes its deadline."""
     order = _lock(order, version)
-    _check_window(actor, order)
-    _expect(order, Status.REPORTED, action=_("accepted"))
+    _take(actor, order, "accept")
     received = _clean_items(order.category, received, "received")
     still = missing_of(order.category, received)
     if still:
@@ -176,8 +166,7 @@ def process(actor, order, *, assignee=None, note: str = "", version=None) -> Wor
     """办理: the accepted application is taken in hand — by the worker at the window, or given
     to a colleague of the community."""
     order = _lock(order, version)
-    _check_window(actor, order)
-    _expect(order, Status.FILED, action=_("processed"))
+    _take(actor, order, "process")
     order = orders.dispatch(actor, order, assignee=assignee or actor, note=note)
     if order.assignee_id == getattr(actor, "pk", None):
         order = orders.start(actor, order)
@@ -188,8 +177,7 @@ def process(actor, order, *, assignee=None, note: str = "", version=None) -> Wor
 def finish(actor, order, *, note: str, version=None) -> WorkOrder:
     """办结: record the result and close the application (taking it in hand first if needed)."""
     order = _lock(order, version)
-    _check_window(actor, order)
-    _expect(order, Status.FILED, Status.DISPATCHED, Status.IN_PROGRESS, Status.HANDLED, action=_("finished"))
+    _take(actor, order, "finish")
     if not (note or "").strip():
         raise DomainError("note_required", _("Say what was done."), field="note")
     if order.status == Status.FILED:
