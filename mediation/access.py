@@ -8,12 +8,15 @@ Any other id answers "not found".
 """
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import assignments
 from linli.db import prefix_q
 from linli.errors import Forbidden, NotFound
 from workorders import access as wo_access
+from workorders.hooks import Link
+from workorders.models import Kind
 
 from .models import Case
 
@@ -60,3 +63,19 @@ def may_work_on(user, case: Case) -> bool:
 def require_worker(user, case: Case):
     if user is not None and not may_work_on(user, case):
         raise Forbidden("forbidden", _("Only the mediators of this case and its dispatchers can do this."))
+
+
+# ---------------------------------------------------------------- told to work orders (workorders.hooks)
+
+
+def mediates_order(user, order) -> bool:
+    """Every mediator named on a mediation case handles its work order, not only the assignee."""
+    return order.kind == Kind.MEDIATION and Case.objects.filter(order_id=order.pk, mediators=user).exists()
+
+
+def case_link(order) -> Link | None:
+    """The mediation case built on a work order, linked from the order's page."""
+    if order.kind != Kind.MEDIATION:
+        return None
+    pk = Case.objects.filter(order_id=order.pk).values_list("pk", flat=True).first()
+    return Link(_("Open the mediation case"), reverse("mediation:case_detail", args=[pk])) if pk is not None else None

@@ -28,10 +28,9 @@ from accounts.models import Role, RoleAssignment, User
 from linli.db import prefix_q
 from linli.errors import Conflict, DomainError, NotFound
 from linli.pages import page, raise_access
-from mediation.models import TIMELINE_LABELS as MEDIATION_STEPS
 from regions.models import Level, Region
 
-from . import access, services
+from . import access, hooks, services
 from .forms import (
     BOARD_STATUSES,
     attribute_fields,
@@ -91,9 +90,6 @@ ACTIONS = {
     "rate": gettext_lazy("Rated by the reporter"),
     "reopen": gettext_lazy("Reopened by the reporter"),
 }
-
-# Mediation steps appear on the order's timeline under their own names.
-ACTIONS.update(MEDIATION_STEPS)
 
 
 # "Closed" is already 已撤销 (a closed place) in the shared catalogue; a closed case is 已结案.
@@ -984,8 +980,9 @@ def detail(request, pk):
     user = request.user
     order = access.order(user, pk)
     transitions = list(order.transitions.select_related("actor").prefetch_related("attachments"))
+    labels = {**ACTIONS, **hooks.timeline_labels()}  # steps other apps record (mediation) by their own names
     for t in transitions:
-        t.label = ACTIONS.get(t.action, t.action)
+        t.label = labels.get(t.action, t.action)
         t.from_label = status_text(t.from_status) if t.from_status else ""
         t.to_label = status_text(t.to_status)
     attachments = list(order.attachments.all())
@@ -1023,17 +1020,9 @@ def detail(request, pk):
         ]} if order.region.boundary else None,
         "request_kinds": RequestKind.choices,
         "reporter_sees_only": access.is_reporter(user, order) and not (_roles(user) & set(STAFF_ROLES)),
-        "mediation_case_id": _mediation_case_id(order),
+        "record_links": hooks.record_links(order),
     }
     return render(request, "workorders/detail.html", ctx)
-
-
-def _mediation_case_id(order):
-    if order.kind != "mediation":
-        return None
-    from mediation.models import Case
-
-    return Case.objects.filter(order_id=order.pk).values_list("pk", flat=True).first()
 
 
 def _act(user, order, action, post, files):
