@@ -21,10 +21,10 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import ValidationError
 
-from accounts.access import get_scoped, roles
+from accounts.access import roles
 from accounts.models import Role
-from linli.db import prefix_q
 from linli.errors import DomainError, NotFound
+from linli.paging import keyset
 from linli.schemas import errors
 from regions.models import Region
 from regions.schemas import RegionRef, region_ref
@@ -32,13 +32,9 @@ from regions.schemas import RegionRef, region_ref
 from . import access, services
 from .models import (
     OPEN_STATUSES,
-    ApprovalRequest,
-    Attachment,
     Category,
     CategoryAttribute,
-    Notification,
     Source,
-    Transition,
     WorkOrder,
 )
 from .models import Status as OrderStatus
@@ -335,14 +331,8 @@ def _url(request, field) -> str | None:
 
 def _detail(request, o: WorkOrder) -> dict:
     out = _order(o)
-    transitions = list(Transition.objects.filter(order=o).select_related("actor").order_by("at", "id"))
-    attachments = list(Attachment.objects.filter(order=o).order_by("at", "id"))
-    reqs = list(ApprovalRequest.objects.filter(order=o).select_related("requested_by").order_by("-requested_at", "-id"))
-    rating = getattr(o, "_rating", None)
-    if rating is None:
-        from .models import Rating
-
-        rating = Rating.objects.filter(order=o).first()
+    record = access.order_record(o)
+    transitions, attachments, reqs, rating = record["transitions"], record["attachments"], record["requests"], record["rating"]
     out.update(
         description=o.description,
         attributes=o.attributes or {},
@@ -444,30 +434,18 @@ def _statuses(raw: str) -> list[str]:
 @router.get("/orders", response={200: OrderPage, **errors()}, summary="Work orders you may see, newest first")
 def list_orders(request, q: Query[OrderQuery]):
     user = request.auth
-    qs = access.orders(user)
-    if q.status:
-        qs = qs.filter(status__in=_statuses(q.status))
-    if q.category:
-        qs = qs.filter(category_id__in=access.descendant_ids(access.category_by_code(q.category)))
-    if q.overdue is not None:
-        qs = qs.filter(overdue=q.overdue)
-    if q.region_id is not None:
-        region = get_scoped(Region.objects.all(), user, q.region_id, field="path")
-        qs = qs.filter(prefix_q("region_path", region.path))
-    if q.desk_id is not None:
-        qs = qs.filter(handler_region_id=q.desk_id)
-    if q.department:
-        qs = qs.filter(department=q.department.strip())
-    if q.mine == "reported":
-        qs = qs.filter(reporter=user)
-    elif q.mine == "assigned":
-        qs = qs.filter(assignee=user)
-    if q.after:
-        qs = qs.filter(pk__lt=q.after)
-    rows = list(qs.order_by("-pk")[: q.limit + 1])
-    more = len(rows) > q.limit
-    rows = rows[: q.limit]
-    return {"items": [_order(o) for o in rows], "next_after": rows[-1].pk if more else None}
+    qs = access.order_list(
+        user,
+        statuses=_statuses(q.status) if q.status else None,
+        category_ids=access.descendant_ids(access.category_by_code(q.category)) if q.category else None,
+        overdue=q.overdue,
+        region=access.place(user, q.region_id) if q.region_id is not None else None,
+        desk_id=q.desk_id,
+        department=q.department.strip() if q.department else None,
+        mine=q.mine,
+    )
+    page = keyset(qs, after=q.after, limit=q.limit, order=("-id",))
+    return {"items": [_order(o) for o in page], "next_after": page.next_after}
 
 
 # ---------------------------------------------------------------- orders: intake
@@ -512,12 +490,7 @@ def _default_source(user) -> str:
 
 
 def _region(region_id: int | None) -> Region | None:
-    if region_id is None:
-        return None
-    region = Region.objects.filter(pk=region_id).first()
-    if region is None:
-        raise NotFound("not_found", _("Not found, or outside your area."))
-    return region
+    return access.region_by_id(region_id) if region_id is not None else None
 
 
 @router.post(
@@ -664,20 +637,9 @@ def _void(user, order, p, files):
     return services.void(user, order, note=p.note, version=p.version)
 
 
-def _order_of(user, ref: str) -> WorkOrder | None:
-    ref = (ref or "").strip()
-    pk = WorkOrder.pk_from_number(ref) if len(ref) >= 9 else (int(ref) if ref.isdigit() else None)
-    if pk is None:
-        return None
-    original = access.orders(user).filter(pk=pk).first()
-    if original is not None and len(ref) >= 9 and original.number != ref:
-        return None
-    return original
-
-
 @_step("duplicate", DuplicateIn, "Mark a report as a duplicate of another order")
 def _duplicate(user, order, p, files):
-    original = _order_of(user, p.of)
+    original = access.order_by_reference(user, p.of)
     if original is None:
         raise DomainError("duplicate_unknown", _("Give the number of the original work order."), field="of")
     return services.mark_duplicate(user, order, of=original, note=p.note, version=p.version)
@@ -760,18 +722,11 @@ class MarkReadIn(Schema):
 
 @router.get("/notifications", response={200: NotificationPage, **errors()}, summary="My notifications, newest first")
 def list_notifications(request, q: Query[NotificationQuery]):
-    qs = Notification.objects.filter(user=request.auth)
-    if q.unread:
-        qs = qs.filter(read_at__isnull=True)
-    if q.after:
-        qs = qs.filter(pk__lt=q.after)
-    rows = list(qs.order_by("-pk")[: q.limit + 1])
-    more = len(rows) > q.limit
-    rows = rows[: q.limit]
+    page = keyset(access.notifications(request.auth, unread=q.unread), after=q.after, limit=q.limit, order=("-id",))
     return {
-        "items": [{"id": n.pk, "order_id": n.order_id, "verb": n.verb, "text": n.text, "at": n.at, "read_at": n.read_at} for n in rows],
-        "unread": notify.unread_count(request.auth),
-        "next_after": rows[-1].pk if more else None,
+        "items": [{"id": n.pk, "order_id": n.order_id, "verb": n.verb, "text": n.text, "at": n.at, "read_at": n.read_at} for n in page],
+        "unread": access.unread_count(request.auth),
+        "next_after": page.next_after,
     }
 
 

@@ -11,7 +11,10 @@ class WorkordersConfig(AppConfig):
 
         from linli import hooks
 
-        from . import figures  # noqa: F401  (registers the work-order board with insights)
+        from . import (
+            access,
+            figures,  # noqa: F401  (registers the work-order board with insights)
+        )
         from . import models as m
         from .services import notify
 
@@ -19,7 +22,7 @@ class WorkordersConfig(AppConfig):
         for model in (m.Category, m.CategoryAttribute, m.SlaRule, m.RoutingRule, m.Holiday):
             auditlog.register(model)
 
-        hooks.set_unread_counter(notify.unread_count)
+        hooks.set_unread_counter(access.unread_count)
         hooks.set_notifier(notify.notify_any)
         hooks.add_nav(
             hooks.NavEntry("workorders", _("Work orders"), "workorders:index", "sheet", tab=True, order=10, top=1),

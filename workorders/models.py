@@ -200,6 +200,8 @@ ENDED_STATUSES = (Status.CLOSED, Status.VOIDED, Status.DUPLICATE)
 
 # The status an order resumes to: the one it was suspended in.
 BACK = "back"
+# The one-window desk's notice of missing materials: the action of its Transition row.
+ACTION_MISSING = "materials_missing"
 
 
 class Move(NamedTuple):
@@ -271,7 +273,7 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
     (Status.CLOSED, "reopen"): Move(Status.FILED, "reporter"),
     # the one-window desk: a notice of missing materials, acceptance, in hand (given to a
     # colleague; the worker who keeps it then starts it), finished (handled and closed)
-    (Status.REPORTED, "materials_missing"): Move(Status.REPORTED, "window"),
+    (Status.REPORTED, ACTION_MISSING): Move(Status.REPORTED, "window"),
     (Status.REPORTED, "accept"): Move(Status.FILED, "window"),
     (Status.FILED, "process"): Move(Status.DISPATCHED, "window"),
     (Status.FILED, "finish"): Move(Status.CLOSED, "window"),
@@ -300,7 +302,7 @@ MOVE_WORDS = {
     "resume": _("resumed"),
     "escalate": _("escalated"),
     "escalate_to_department": _("escalated"),
-    "materials_missing": _("told what is missing"),
+    ACTION_MISSING: _("told what is missing"),
     "accept": _("accepted"),
     "process": _("processed"),
     "finish": _("finished"),

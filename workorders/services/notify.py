@@ -85,10 +85,6 @@ def deliver(user_ids, order_id, verb, text) -> int:
     return sent
 
 
-def unread_count(user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
 def mark_read(user, ids=None) -> int:
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:

@@ -17,7 +17,7 @@ from django.db import transaction
 
 from .. import access
 from ..models import Category, CategoryAttribute, Datatype, HandlerLevel, Holiday, Kind, RoutingRule, SlaRule, Stage
-from .sla import _minutes_per_working_day
+from .sla import minutes_per_working_day
 
 DAY = 24 * 60
 FILE, DISPATCH, HANDLE, VERIFY = Stage.FILE, Stage.DISPATCH, Stage.HANDLE, Stage.VERIFY
@@ -308,7 +308,7 @@ def seed_categories() -> dict:
         s.category(code, name, Kind.DEMAND, demand, attributes=attributes, settle_on_spot=code in ("demand.policy", "demand.suggestion"))
 
     # 一窗受理: accepted at the community's window, counted in working hours.
-    per_day = _minutes_per_working_day()
+    per_day = minutes_per_working_day()
     service = s.group("service", "一窗受理", Kind.SERVICE, working_hours=True, settle_on_spot=False,
                       sla={FILE: (30, 10), DISPATCH: (60, 30), HANDLE: (5 * per_day, per_day), VERIFY: (per_day, per_day // 2)}, route=community)
     for gcode, gname, items in SERVICES:

@@ -107,10 +107,10 @@ def closing_deadline(category: Category, stage: str, urgent: bool, start: dt.dat
     minutes = sum(limit_minutes(category, s, urgent, on) for s in REMAINING[stage])
     if category.kind == "service" and category.time_limit_days:
         # A one-window item promises a number of working days from acceptance.
-        minutes = max(minutes, category.time_limit_days * _minutes_per_working_day())
+        minutes = max(minutes, category.time_limit_days * minutes_per_working_day())
         return add_minutes(start, minutes, True)
     return add_minutes(start, minutes, category.working_hours)
 
 
-def _minutes_per_working_day() -> int:
+def minutes_per_working_day() -> int:
     return sum((dt.datetime.combine(dt.date.today(), e) - dt.datetime.combine(dt.date.today(), b)).seconds // 60 for b, e in _work_hours())

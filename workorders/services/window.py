@@ -17,23 +17,12 @@ from linli import pii
 from linli.errors import DomainError, Forbidden
 from regions.models import Region
 
-from ..models import Category, Kind, Priority, Source, Stage, Status, Transition, WorkOrder
+from .. import access
+from ..models import ACTION_MISSING, Category, Kind, Priority, Source, Stage, Status, Transition, WorkOrder
 from . import orders, sla
 from .orders import _lock, _save, _take
 
-ACTION_MISSING = "materials_missing"
-
-
-def service_items():
-    """The active one-window items, in tree order."""
-    return Category.objects.filter(kind=Kind.SERVICE, is_group=False, active=True).select_related("parent").order_by("parent__sort", "sort", "code")
-
-
-def item(code) -> Category:
-    category = service_items().filter(code=code).first()
-    if category is None:
-        raise DomainError("category_unknown", _("There is no such one-window service item."), field="category", status=404)
-    return category
+__all__ = ["ACTION_MISSING", "accept", "apply", "finish", "missing_of", "notify_missing", "process"]
 
 
 def _clean_items(category: Category, items, field: str) -> list[str]:
@@ -54,10 +43,6 @@ def missing_of(category: Category, received) -> list[str]:
     return [m for m in category.materials or [] if m not in set(received or [])]
 
 
-def last_notice(order: WorkOrder) -> Transition | None:
-    return order.transitions.filter(action=ACTION_MISSING).order_by("-at", "-id").first()
-
-
 @transaction.atomic
 def apply(
     actor,
@@ -74,7 +59,7 @@ def apply(
 ) -> WorkOrder:
     """Take an application at the window. With every material received it is accepted at once;
     otherwise a one-time notice lists what is missing and the application waits for it."""
-    category = category if isinstance(category, Category) else item(category)
+    category = category if isinstance(category, Category) else access.service_item(category)
     if category.kind != Kind.SERVICE:
         raise DomainError("not_window", _("This is not a one-window service item."), field="category")
     name = (applicant_name or "").strip()
@@ -112,7 +97,7 @@ def notify_missing(actor, order, missing, note: str = "", *, received=(), versio
     """一次性告知: record every missing item at once. The application stays `reported`, its clock
     stopped until the applicant brings them."""
     order = _lock(order, version)
-    _take(actor, order, "materials_missing")  # the status stays
+    _take(actor, order, ACTION_MISSING)  # the status stays
     listed = set(order.category.materials or [])
     items, seen = [], set()
     for name in missing or []:
@@ -145,7 +130,7 @@ def accept(actor, order, received, *, note: str = "", version=None) -> WorkOrder
             "materials_missing", _("Still missing: %(items)s. Tick each material the applicant has handed in, or give a one-time notice."),
             field="received", items="、".join(still),
         )
-    notice = last_notice(order)
+    notice = access.last_notice(order)
     if notice is not None and notice.data.get("other"):
         # Items named on the notice beyond the item's list count as handed in on acceptance.
         received = received + [m for m in notice.data["other"] if m not in received]
@@ -186,9 +171,3 @@ def finish(actor, order, *, note: str, version=None) -> WorkOrder:
         order = orders.handle(actor, order, note=note)
     return orders.close(actor, order, note=note)
 
-
-def waiting_q():
-    """Applications told what is missing and not yet accepted."""
-    from django.db.models import Exists, OuterRef
-
-    return Exists(Transition.objects.filter(order=OuterRef("pk"), action=ACTION_MISSING))

@@ -1,11 +1,9 @@
 """The one-window desk pages (一窗受理): pick a service item, check the applicant's materials,
 accept or give a one-time notice (printable), then process and finish.
 
-Orders come through access.py (an id outside the user's area is a 404); every step goes
-through workorders/window.py."""
+Applications come through access.py (an id outside the user's area is a 404); every step goes
+through workorders/services/window.py."""
 
-
-from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,135 +12,52 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.access import assignments, scope_paths
+from accounts.access import assignments
 from accounts.models import Role, User
 from linli.errors import DomainError, NotFound
-from linli.pages import ServiceForm, page, raise_access
-from regions.models import Level, Region
+from linli.pages import page, raise_access
 from registry import access as registry_access
 from registry.access import search as people_search
 
-from . import access
-from .models import ENDED_STATUSES, Datatype, Kind, Source, Status
-from .services import window
+from .. import access
+from ..forms import ApplicationForm
+from ..models import ACTION_MISSING, ENDED_STATUSES, Status
+from ..services import window
 
 TODAY_LIMIT = 100
 
 
-window_view = page("workorders.window")
-_raise_access = raise_access
-
-
-def _applications(user):
-    return access.orders(user).filter(kind=Kind.SERVICE)
-
-
-def _application(user, pk):
-    order = access.order(user, pk)
-    if order.kind != Kind.SERVICE:
-        raise NotFound("not_found", gettext_lazy("Not found, or outside your area."))
-    return order
+window_page = page("workorders.window")
 
 
 # ------------------------------------------------------------------ the desk
 
 
-@window_view
+@window_page
 def desk(request):
     user = request.user
-    items = list(window.service_items())
+    items = list(access.service_items())
     groups, current = [], None
     for c in items:
         if current is None or current["group"] != c.parent:
             current = {"group": c.parent, "items": []}
             groups.append(current)
         current["items"].append(c)
-    apps = _applications(user).select_related("category")
-    waiting = list(apps.filter(status=Status.REPORTED).filter(window.waiting_q()).order_by("-reported_at")[:50])
-    in_hand = list(apps.filter(status__in=[Status.FILED, Status.DISPATCHED, Status.IN_PROGRESS, Status.HANDLED])
-                   .order_by("deadline", "id")[:50])
-    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    today = list(apps.filter(source=Source.WINDOW, reported_at__gte=start).order_by("-reported_at")[:TODAY_LIMIT])
+    lists = access.window_lists(user, TODAY_LIMIT)
     now = timezone.now()
-    for o in in_hand:
+    for o in lists["in_hand"]:
         o.late = o.deadline is not None and o.deadline < now
-    return render(request, "workorders/window/desk.html", {
-        "groups": groups, "n_items": len(items), "waiting": waiting, "in_hand": in_hand, "today": today,
-    })
+    return render(request, "workorders/window/desk.html", {"groups": groups, "n_items": len(items), **lists})
 
 
 # ------------------------------------------------------------------ a new application
 
 
-def window_places(user) -> list[Region]:
-    """The communities (and villages) an application at this user's window can belong to."""
-    paths = scope_paths(user, {Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.STREET_OFFICER, Role.COMMUNITY_WORKER})
-    places = []
-    for path in paths:
-        places += list(Region.objects.filter(path__startswith=path, level=Level.COMMUNITY, valid_to__isnull=True).order_by("path")[:500])
-    return places
-
-
-class ApplicationForm(ServiceForm):
-    resident = forms.CharField(required=False, widget=forms.HiddenInput)
-    applicant_name = forms.CharField(label=gettext_lazy("Applicant's name"), max_length=50, required=False)
-    applicant_phone = forms.CharField(label=gettext_lazy("Phone"), max_length=20, required=False,
-                                      widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}))
-    region = forms.ChoiceField(label=gettext_lazy("Community"), required=False)
-    received = forms.MultipleChoiceField(label=gettext_lazy("Materials handed in"), required=False, widget=forms.CheckboxSelectMultiple)
-    other_missing = forms.CharField(
-        label=gettext_lazy("Anything else missing"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=gettext_lazy("One per line; goes on the one-time notice with the unticked materials."),
-    )
-    note = forms.CharField(label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def __init__(self, *args, category, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.category = category
-        self.fields["received"].choices = [(m, m) for m in category.materials or []]
-        places = window_places(user)
-        self.fields["region"].choices = [(str(r.pk), r.name) for r in places]
-        self.places = {str(r.pk): r for r in places}
-        self.attribute_fields = []
-        for a in category.attributes.filter(variable=True).order_by("order", "id"):
-            name = f"attr_{a.code}"
-            label = a.description
-            if a.datatype == Datatype.SINGLEVALUELIST:
-                field = forms.ChoiceField(label=label, required=False, choices=[("", "—")] + [(v["key"], v["name"]) for v in a.values])
-            elif a.datatype == Datatype.MULTIVALUELIST:
-                field = forms.MultipleChoiceField(label=label, required=False, choices=[(v["key"], v["name"]) for v in a.values],
-                                                  widget=forms.CheckboxSelectMultiple)
-            elif a.datatype == Datatype.TEXT:
-                field = forms.CharField(label=label, required=False, widget=forms.Textarea(attrs={"rows": 3}))
-            elif a.datatype == Datatype.DATETIME:
-                field = forms.CharField(label=label, required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-            elif a.datatype == Datatype.NUMBER:
-                field = forms.CharField(label=label, required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
-            else:
-                field = forms.CharField(label=label, required=False)
-            if a.required:
-                field.label = f"{label} *"
-            self.fields[name] = field
-            self.attribute_fields.append(name)
-
-    def attributes(self) -> dict:
-        return {name[5:]: self.cleaned_data.get(name) for name in self.attribute_fields}
-
-    def apply_error(self, error: DomainError):
-        field = error.field or ""
-        if field.startswith("attribute["):
-            field = "attr_" + field[len("attribute["):-1]
-        self.add_error(field if field in self.fields else None, error.text())
-
-    def details(self):
-        return [self[n] for n in self.attribute_fields]
-
-
-@window_view
+@window_page
 def new_application(request, code):
     user = request.user
     try:
-        category = window.item(code)
+        category = access.service_item(code)
     except DomainError:
         raise Http404
     form = ApplicationForm(request.POST or None, category=category, user=user)
@@ -167,7 +82,7 @@ def new_application(request, code):
         except NotFound:
             form.add_error(None, _("That resident is not in your area."))
         except DomainError as e:
-            _raise_access(e)
+            raise_access(e)
             form.apply_error(e)
         else:
             if order.status == Status.REPORTED:
@@ -182,7 +97,7 @@ def new_application(request, code):
                   status=400 if form.errors else 200)
 
 
-@window_view
+@window_page
 def resident_search(request):
     """htmx: residents of the user's area matching a name, pinyin, ID number or phone."""
     q = (request.GET.get("who") or "").strip()
@@ -195,22 +110,12 @@ def resident_search(request):
 # ------------------------------------------------------------------ one application
 
 
-def _people_of(order) -> list[User]:
-    """Colleagues the application can be given to: staff of its community."""
-    from accounts.models import RoleAssignment
-
-    ids = RoleAssignment.objects.filter(
-        role=Role.COMMUNITY_WORKER, region_path=order.handler_region_path
-    ).values_list("user_id", flat=True)
-    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("username"))
-
-
-@window_view
+@window_page
 def application(request, pk):
     user = request.user
-    order = _application(user, pk)
+    order = access.application(user, pk)
     steps = list(order.transitions.select_related("actor").order_by("at", "id"))
-    notice = next((t for t in reversed(steps) if t.action == window.ACTION_MISSING), None)
+    notice = next((t for t in reversed(steps) if t.action == ACTION_MISSING), None)
     handed = []
     if notice is not None:
         handed = notice.data.get("received", [])
@@ -226,7 +131,7 @@ def application(request, pk):
     return render(request, "workorders/window/application.html", {
         "order": order, "steps": steps, "notice": notice, "handed": handed, "received": received_at_accept,
         "materials": order.category.materials or [], "may_act": may_act,
-        "people": _people_of(order) if may_act and order.status == Status.FILED else [],
+        "people": access.colleagues(order) if may_act and order.status == Status.FILED else [],
         "ended": order.status in ENDED_STATUSES, "labels": dict(ACTIONS), "details": details,
         "may_finish": may_act and order.status in (Status.FILED, Status.DISPATCHED, Status.IN_PROGRESS, Status.HANDLED),
     })
@@ -234,7 +139,7 @@ def application(request, pk):
 
 ACTIONS = [
     ("report", gettext_lazy("Application taken")),
-    (window.ACTION_MISSING, gettext_lazy("One-time notice of missing materials")),
+    (ACTION_MISSING, gettext_lazy("One-time notice of missing materials")),
     ("file", gettext_lazy("Accepted")),
     ("dispatch", gettext_lazy("Given to a handler")),
     ("start", gettext_lazy("Taken in hand")),
@@ -246,18 +151,18 @@ ACTIONS = [
 
 
 def _act(request, pk, fn, success):
-    order = _application(request.user, pk)
+    order = access.application(request.user, pk)
     try:
         fn(order)
     except DomainError as e:
-        _raise_access(e)
+        raise_access(e)
         messages.error(request, e.text())
     else:
         messages.success(request, success)
     return redirect("workorders:window_application", order.pk)
 
 
-@window_view
+@window_page
 @require_POST
 def accept(request, pk):
     received = request.POST.getlist("received")
@@ -266,11 +171,11 @@ def accept(request, pk):
                 _("Materials complete; the application is accepted."))
 
 
-@window_view
+@window_page
 @require_POST
 def notice(request, pk):
     """A further notice, when the applicant comes back still without everything."""
-    order = _application(request.user, pk)
+    order = access.application(request.user, pk)
     received = request.POST.getlist("received")
     missing = [m for m in order.category.materials or [] if m not in received]
     missing += [line.strip() for line in request.POST.get("other_missing", "").splitlines() if line.strip()]
@@ -278,13 +183,13 @@ def notice(request, pk):
         window.notify_missing(request.user, order, missing, request.POST.get("note", ""), received=received,
                               version=request.POST.get("version") or None)
     except DomainError as e:
-        _raise_access(e)
+        raise_access(e)
         messages.error(request, e.text())
         return redirect("workorders:window_application", order.pk)
     return redirect("workorders:window_slip", order.pk)
 
 
-@window_view
+@window_page
 @require_POST
 def process(request, pk):
     assignee = None
@@ -298,7 +203,7 @@ def process(request, pk):
                 _("The application is in hand."))
 
 
-@window_view
+@window_page
 @require_POST
 def finish(request, pk):
     return _act(request, pk, lambda o: window.finish(request.user, o, note=request.POST.get("note", ""),
@@ -306,17 +211,17 @@ def finish(request, pk):
                 _("The application is finished and closed."))
 
 
-@window_view
+@window_page
 def slip(request, pk):
     """The printable one-time notice (一次性告知书)."""
-    order = _application(request.user, pk)
-    t = window.last_notice(order)
-    if t is None:
+    order = access.application(request.user, pk)
+    notice = access.last_notice(order)
+    if notice is None:
         raise Http404
     place = order.handler_region
     return render(request, "workorders/window/slip.html", {
-        "order": order, "notice": t, "missing": t.data.get("missing", []), "received": t.data.get("received", []),
-        "place": place, "clerk": t.actor, "clerk_role": _role_name(t.actor),
+        "order": order, "notice": notice, "missing": notice.data.get("missing", []), "received": notice.data.get("received", []),
+        "place": place, "clerk": notice.actor, "clerk_role": _role_name(notice.actor),
     })
 
 

@@ -1,34 +1,29 @@
 """Category administration pages: the tree, one category (details, attributes, SLA limits,
 routing). City and district administrators change them; street officers may look.
 
-Views parse input, call workorders/config.py, render. A DomainError becomes a form error (the
-database is unchanged); a refused permission is a 403."""
-
+Views parse input, call workorders/services/config.py, render. A DomainError becomes a form
+error (the database is unchanged); a refused permission is a 403."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import assignments, in_scope
 from linli.errors import DomainError, Forbidden
-from linli.pages import page, raise_access
-from regions.models import Region
+from linli.pages import page, raise_access, submit
 
-from .forms_config import AttributeForm, CategoryForm, NewCategoryForm, RoutingForm, SlaForm
-from .models import Category, CategoryAttribute, Kind, RoutingRule, SlaRule, Stage
-from .services import config
-from .services.sla import _minutes_per_working_day, limit_minutes
+from .. import access
+from ..forms import AttributeForm, CategoryForm, NewCategoryForm, RoutingForm, SlaForm
+from ..models import Category, Kind, Stage
+from ..services import config
+from ..services.sla import limit_minutes, minutes_per_working_day
 
 
 def config_view(perm: str = "workorders.view_config"):
     return page(perm)
-
-
-_raise_access = raise_access
 
 
 def duration(minutes, working: bool = False) -> str:
@@ -36,7 +31,7 @@ def duration(minutes, working: bool = False) -> str:
     in working time, 1260 → "3 working days" (a working day being the calendar's hours)."""
     if minutes is None:
         return "—"
-    per_day = _minutes_per_working_day() if working else 24 * 60
+    per_day = minutes_per_working_day() if working else 24 * 60
     d, rest = divmod(int(minutes), per_day)
     h, m = divmod(rest, 60)
     parts = []
@@ -71,7 +66,7 @@ def category_list(request):
     kind = request.GET.get("kind", "")
     if kind not in Kind.values:
         kind = ""
-    categories = list(Category.objects.annotate(n_attributes=Count("attributes")))
+    categories = access.category_list()
     counts = {k: 0 for k in Kind.values}
     for c in categories:
         if not c.is_group:
@@ -84,14 +79,10 @@ def category_list(request):
     })
 
 
-def _category(pk) -> Category:
-    return get_object_or_404(Category.objects.select_related("parent"), pk=pk)
-
-
 def _sla_table(category: Category) -> list[dict]:
     """Per stage: the limit in force today (own or inherited) and the category's own rules."""
     today = timezone.localdate()
-    own = list(SlaRule.objects.filter(category=category).order_by("stage", "-valid_from"))
+    own = access.sla_rules(category)
     table = []
     for stage, label in Stage.choices:
         rules = [r for r in own if r.stage == stage]
@@ -110,23 +101,13 @@ def _sla_table(category: Category) -> list[dict]:
 
 def _routing(category: Category, user) -> list[dict]:
     rows = []
-    for r in RoutingRule.objects.filter(category=category).select_related("region").order_by("region_path"):
+    for r in access.routing_rules(category):
         may = config.can_configure(user) and (
             any(role == "city_admin" for role, _p, _i in assignments(user)) if r.region is None
             else in_scope(user, r.region.path, {"city_admin", "district_admin"})
         )
         rows.append({"rule": r, "may_delete": may})
     return rows
-
-
-def _inherited_routing(category: Category):
-    node = category.parent
-    while node is not None:
-        rules = list(RoutingRule.objects.filter(category=node).select_related("region"))
-        if rules:
-            return node, rules
-        node = node.parent
-    return None, []
 
 
 def _category_page(request, category, *, form=None, sla_form=None, routing_form=None, new_form=None, status=200):
@@ -140,7 +121,7 @@ def _category_page(request, category, *, form=None, sla_form=None, routing_form=
         routing_form = RoutingForm(user=user)
     if can and new_form is None and category.is_group:
         new_form = NewCategoryForm()
-    inherited_from, inherited_rules = _inherited_routing(category)
+    inherited_from, inherited_rules = access.inherited_routing(category)
     ancestors = []
     node = category.parent
     while node is not None:
@@ -160,66 +141,50 @@ def _category_page(request, category, *, form=None, sla_form=None, routing_form=
         "routing_form": routing_form,
         "new_form": new_form,
         "can_configure": can,
-        "open_orders": category.orders.exclude(status__in=["closed", "voided", "duplicate"]).count(),
+        "open_orders": access.open_orders_of(category),
     }, status=status)
 
 
 @config_view()
 def category_detail(request, pk):
-    category = _category(pk)
+    category = access.category(pk)
     if request.method != "POST":
         return _category_page(request, category)
     if not config.can_configure(request.user):
         raise PermissionDenied
     form = CategoryForm(request.POST, category=category)
-    if form.is_valid():
-        try:
-            config.update_category(request.user, category, form.cleaned_data)
-        except DomainError as e:
-            _raise_access(e)
-            form.apply_error(e)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("workorders:config_category", category.pk)
+    if submit(form, lambda data: config.update_category(request.user, category, data)):
+        messages.success(request, _("Changes saved."))
+        return redirect("workorders:config_category", category.pk)
     return _category_page(request, category, form=form, status=400)
 
 
 @config_view("workorders.configure")
 @require_POST
 def category_add(request, pk):
-    parent = _category(pk)
+    parent = access.category(pk)
     form = NewCategoryForm(request.POST)
-    if form.is_valid():
-        try:
-            child = config.create_category(request.user, parent, **form.cleaned_data)
-        except DomainError as e:
-            _raise_access(e)
-            form.apply_error(e)
-        else:
-            messages.success(request, _("%(name)s added; it uses the group's limits and routing until it has its own.") % {"name": child.name})
-            return redirect("workorders:config_category", child.pk)
+    added = submit(form, lambda data: config.create_category(request.user, parent, **data))
+    if added:
+        child = added.value
+        messages.success(request, _("%(name)s added; it uses the group's limits and routing until it has its own.") % {"name": child.name})
+        return redirect("workorders:config_category", child.pk)
     return _category_page(request, parent, new_form=form, status=400)
 
 
 @config_view("workorders.configure")
 def attribute_form(request, pk=None, category_pk=None):
-    attribute = get_object_or_404(CategoryAttribute.objects.select_related("category"), pk=pk) if pk else None
-    category = attribute.category if attribute else _category(category_pk)
+    attribute = access.attribute(pk) if pk else None
+    category = attribute.category if attribute else access.category(category_pk)
     if attribute is not None:
         initial = {"description": attribute.description, "datatype": attribute.datatype, "required": attribute.required,
                    "values": config.format_values(attribute.values)}
     else:
         initial = {}
     form = AttributeForm(request.POST or None, initial=initial, editing=attribute is not None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            config.save_attribute(request.user, category, form.cleaned_data, attribute)
-        except DomainError as e:
-            _raise_access(e)
-            form.apply_error(e)
-        else:
-            messages.success(request, _("Question saved."))
-            return redirect("workorders:config_category", category.pk)
+    if request.method == "POST" and submit(form, lambda data: config.save_attribute(request.user, category, data, attribute)):
+        messages.success(request, _("Question saved."))
+        return redirect("workorders:config_category", category.pk)
     return render(request, "workorders/config/attribute_form.html", {"form": form, "category": category, "attribute": attribute},
                   status=400 if form.errors else 200)
 
@@ -227,7 +192,7 @@ def attribute_form(request, pk=None, category_pk=None):
 @config_view("workorders.configure")
 @require_POST
 def attribute_move(request, pk):
-    attribute = get_object_or_404(CategoryAttribute, pk=pk)
+    attribute = access.attribute(pk)
     config.move_attribute(request.user, attribute, up=request.POST.get("direction") == "up")
     return redirect("workorders:config_category", attribute.category_id)
 
@@ -235,7 +200,7 @@ def attribute_move(request, pk):
 @config_view("workorders.configure")
 @require_POST
 def attribute_delete(request, pk):
-    attribute = get_object_or_404(CategoryAttribute, pk=pk)
+    attribute = access.attribute(pk)
     config.delete_attribute(request.user, attribute)
     messages.success(request, _("Question %(question)s removed; answers already given stay on their orders.") % {"question": attribute.description})
     return redirect("workorders:config_category", attribute.category_id)
@@ -244,29 +209,25 @@ def attribute_delete(request, pk):
 @config_view("workorders.configure")
 @require_POST
 def sla_add(request, pk):
-    category = _category(pk)
+    category = access.category(pk)
     form = SlaForm(request.POST, working=category.working_hours)
-    if form.is_valid():
-        try:
-            rule = config.add_sla_rule(request.user, category, **form.cleaned_data)
-        except DomainError as e:
-            _raise_access(e)
-            form.apply_error(e)
-        else:
-            messages.success(request, _("New limit for %(stage)s from %(day)s saved; the earlier one stays in the history.") % {
-                "stage": rule.get_stage_display(), "day": rule.valid_from.isoformat()})
-            return redirect("workorders:config_category", category.pk)
+    added = submit(form, lambda data: config.add_sla_rule(request.user, category, **data))
+    if added:
+        rule = added.value
+        messages.success(request, _("New limit for %(stage)s from %(day)s saved; the earlier one stays in the history.") % {
+            "stage": rule.get_stage_display(), "day": rule.valid_from.isoformat()})
+        return redirect("workorders:config_category", category.pk)
     return _category_page(request, category, sla_form=form, status=400)
 
 
 @config_view("workorders.configure")
 @require_POST
 def sla_delete(request, pk):
-    rule = get_object_or_404(SlaRule, pk=pk)
+    rule = access.sla_rule(pk)
     try:
         config.delete_sla_rule(request.user, rule)
     except DomainError as e:
-        _raise_access(e)
+        raise_access(e)
         messages.error(request, e.text())
     else:
         messages.success(request, _("The planned limit was withdrawn."))
@@ -276,20 +237,17 @@ def sla_delete(request, pk):
 @config_view("workorders.configure")
 @require_POST
 def routing_add(request, pk):
-    category = _category(pk)
+    category = access.category(pk)
     form = RoutingForm(request.POST, user=request.user)
     if form.is_valid():
-        region = None
-        if form.cleaned_data["region"]:
-            region = Region.objects.filter(pk=form.cleaned_data["region"]).first()
+        region = access.routing_region(form.cleaned_data["region"])
         try:
             config.save_routing_rule(request.user, category, region=region, level=form.cleaned_data["level"],
                                      department=form.cleaned_data["department"])
         except DomainError as e:
             if isinstance(e, Forbidden):
-                form.add_error("region", e.text())
+                form.add_error("region", e.text())  # a place outside the user's area: said at the field, not a 403
             else:
-                _raise_access(e)
                 form.apply_error(e)
         else:
             messages.success(request, _("Routing saved."))
@@ -300,7 +258,7 @@ def routing_add(request, pk):
 @config_view("workorders.configure")
 @require_POST
 def routing_delete(request, pk):
-    rule = get_object_or_404(RoutingRule.objects.select_related("region"), pk=pk)
+    rule = access.routing_rule(pk)
     config.delete_routing_rule(request.user, rule)
     messages.success(request, _("Routing rule removed."))
     return redirect("workorders:config_category", rule.category_id)
