@@ -1,25 +1,12 @@
-"""Work orders over JSON: the category tree, the caller's orders, every step of the lifecycle
-and the caller's notifications.
-
-Handlers parse, call workorders/services.py and render; scope comes from workorders/access.py
-(an order outside the caller's area answers 404). Every step is `POST /orders/{id}/<action>`
-with an optional `version`: when it is given and someone changed the order since, the answer is
-409 `order_changed` and nothing happens. Bodies are JSON, or multipart forms where a step takes
-photos (`files`); in a form, details are `attribute[code]` fields (or `attributes` as JSON).
-
-Lists are keyset pages, newest first: pass the `next_after` of one page as `after` for the next.
-"""
+"""The caller's orders: a keyset page of those they may see, one with its timeline and files, a
+new report (or a small matter settled on the spot), and every step of the lifecycle as
+`POST /orders/{id}/<action>`, its `version` compared by the service."""
 
 import datetime as dt
-import json
-import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-import pydantic
-from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import ValidationError
 
 from accounts.access import roles
 from accounts.models import Role
@@ -29,141 +16,18 @@ from linli.schemas import errors
 from regions.models import Region
 from regions.schemas import RegionRef, region_ref
 
-from . import access, services
-from .models import (
-    OPEN_STATUSES,
-    Category,
-    CategoryAttribute,
-    Source,
-    WorkOrder,
-)
-from .models import Status as OrderStatus
-from .services import notify
+from .. import access, services
+from ..models import OPEN_STATUSES, Source, WorkOrder
+from ..models import Status as OrderStatus
+from .bodies import MAX_LIMIT, body, parse
+from .categories import CategoryRef, category_ref
 
-router = Router(tags=["workorders"])
-
-MAX_LIMIT = 200
-
-
-# ---------------------------------------------------------------- input: JSON or a form
-
-_ATTRIBUTE_FIELD = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
-
-
-def _parse(request, schema: type[Schema]) -> tuple[Any, MultiValueDict]:
-    """(payload, uploaded files by field name) from a JSON body or a multipart / urlencoded form."""
-    content_type = request.content_type or ""
-    uploads = MultiValueDict()
-    if content_type.startswith("multipart/") or content_type == "application/x-www-form-urlencoded":
-        data: dict[str, Any] = {}
-        details: dict[str, Any] = {}
-        for key in request.POST:
-            values = request.POST.getlist(key)
-            match = _ATTRIBUTE_FIELD.match(key)
-            if match:
-                details[match[1]] = values if (match[2] or len(values) > 1) else values[0]
-                continue
-            values = [v for v in values if v != ""]
-            if values:
-                data[key] = values if len(values) > 1 or key in _LIST_FIELDS else values[0]
-        if isinstance(data.get("attributes"), str):
-            try:
-                data["attributes"] = json.loads(data["attributes"])
-            except ValueError:
-                raise DomainError("invalid_input", _("The details (attributes) are not valid JSON."), field="attributes", status=422)
-        if details:
-            data["attributes"] = {**(data.get("attributes") or {}), **details}
-        uploads = request.FILES
-    else:
-        body = request.body
-        data = {}
-        if body.strip():
-            try:
-                data = json.loads(body)
-            except ValueError:
-                raise DomainError("invalid_json", _("The request body is not valid JSON."), status=422)
-            if not isinstance(data, dict):
-                raise DomainError("invalid_json", _("The request body is not valid JSON."), status=422)
-    try:
-        payload = schema.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise ValidationError([{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in exc.errors()])
-    return payload, uploads
-
-
-_LIST_FIELDS = {"ids"}
-
-
-def _body(schema: type[Schema], files: bool = False, after_files: bool = False) -> dict:
-    """OpenAPI request body: the schema as JSON, and as a multipart form with files."""
-    json_schema = schema.model_json_schema()
-    form = json.loads(json.dumps(json_schema))
-    form.setdefault("properties", {})
-    if files:
-        form["properties"]["files"] = {"type": "array", "items": {"type": "string", "format": "binary"}, "description": "Photos, a short video or PDFs (at most 9)."}
-    if after_files:
-        form["properties"]["after_files"] = {"type": "array", "items": {"type": "string", "format": "binary"}, "description": "After-photos."}
-    content = {"application/json": {"schema": json_schema}}
-    if files:
-        content["multipart/form-data"] = {"schema": form}
-    return {"requestBody": {"content": content, "required": bool(json_schema.get("required"))}}
-
-
-# ---------------------------------------------------------------- output
-
-class CategoryRef(Schema):
-    id: int
-    code: str
-    name: str
+router = Router()
 
 
 class PersonRef(Schema):
     id: int
     name: str
-
-
-class AttributeOut(Schema):
-    code: str
-    datatype: str
-    description: str
-    required: bool
-    order: int
-    values: list[dict]
-    variable: bool
-
-
-class CategoryNode(Schema):
-    id: int
-    code: str
-    name: str
-    kind: str
-    is_group: bool
-    has_attributes: bool
-    children: list["CategoryNode"] = []
-
-
-CategoryNode.model_rebuild()
-
-
-class CategoryOut(Schema):
-    id: int
-    code: str
-    name: str
-    kind: str
-    kind_label: str
-    parent: CategoryRef | None
-    description: str
-    keywords: str
-    is_group: bool
-    settle_on_spot: bool
-    must_attend: bool
-    working_hours: bool
-    materials: list
-    time_limit_days: int | None
-    handling_unit: str
-    channel: str
-    service_type: str
-    attributes: list[AttributeOut]
 
 
 class OrderOut(Schema):
@@ -257,38 +121,8 @@ class OrderDetail(OrderOut):
     rating: RatingOut | None
 
 
-class NotificationOut(Schema):
-    id: int
-    order_id: int | None
-    verb: str
-    text: str
-    at: dt.datetime
-    read_at: dt.datetime | None
-
-
-class NotificationPage(Schema):
-    items: list[NotificationOut]
-    unread: int
-    next_after: int | None
-
-
-class MarkedOut(Schema):
-    marked: int
-
-
 def _person(user) -> dict | None:
     return {"id": user.pk, "name": str(user)} if user is not None else None
-
-
-def _cat_ref(cat) -> dict:
-    return {"id": cat.pk, "code": cat.code, "name": cat.name}
-
-
-def _attribute(a: CategoryAttribute) -> dict:
-    return {
-        "code": a.code, "datatype": a.datatype, "description": a.description, "required": a.required,
-        "order": a.order, "values": a.values or [], "variable": a.variable,
-    }
 
 
 def _order(o: WorkOrder) -> dict:
@@ -296,7 +130,7 @@ def _order(o: WorkOrder) -> dict:
         "id": o.pk,
         "number": o.number,
         "token": str(o.token),
-        "category": _cat_ref(o.category),
+        "category": category_ref(o.category),
         "kind": o.kind,
         "status": o.status,
         "status_label": str(OrderStatus(o.status).label),
@@ -370,39 +204,6 @@ def _after_step(request, order_id: int, fallback: WorkOrder | None = None) -> di
     return _detail(request, o)
 
 
-# ---------------------------------------------------------------- categories
-
-def _node(cat: Category, children: dict) -> dict:
-    return {
-        "id": cat.pk, "code": cat.code, "name": cat.name, "kind": cat.kind, "is_group": cat.is_group,
-        "has_attributes": any(a.variable for a in cat.attributes.all()),
-        "children": [_node(c, children) for c in children.get(cat.pk, [])],
-    }
-
-
-@router.get("/categories", response={200: list[CategoryNode], **errors()}, summary="The category tree (active categories)")
-def list_categories(request, kind: str | None = None):
-    tree = access.categories()
-    roots = [c for c in tree["roots"] if kind is None or c.kind == kind]
-    return [_node(c, tree["children"]) for c in roots]
-
-
-@router.get("/categories/{code}", response={200: CategoryOut, **errors()}, summary="One category with its attribute schema")
-def get_category(request, code: str):
-    try:
-        cat = access.category_by_code(code)
-    except DomainError:
-        raise NotFound("not_found", _("Not found, or outside your area."))
-    return {
-        "id": cat.pk, "code": cat.code, "name": cat.name, "kind": cat.kind, "kind_label": str(cat.get_kind_display()),
-        "parent": _cat_ref(cat.parent) if cat.parent_id else None, "description": cat.description,
-        "keywords": cat.keywords, "is_group": cat.is_group, "settle_on_spot": cat.settle_on_spot,
-        "must_attend": cat.must_attend, "working_hours": cat.working_hours, "materials": cat.materials or [],
-        "time_limit_days": cat.time_limit_days, "handling_unit": cat.handling_unit, "channel": cat.channel,
-        "service_type": cat.service_type, "attributes": [_attribute(a) for a in cat.attributes.all()],
-    }
-
-
 # ---------------------------------------------------------------- orders: list and detail
 
 class OrderQuery(Schema):
@@ -431,7 +232,10 @@ def _statuses(raw: str) -> list[str]:
     return out
 
 
-@router.get("/orders", response={200: OrderPage, **errors()}, summary="Work orders you may see, newest first")
+@router.get(
+    "/orders", response={200: OrderPage, **errors()}, summary="Work orders you may see, newest first",
+    operation_id="workorders_api_list_orders",
+)
 def list_orders(request, q: Query[OrderQuery]):
     user = request.auth
     qs = access.order_list(
@@ -497,11 +301,12 @@ def _region(region_id: int | None) -> Region | None:
     "/orders",
     response={201: OrderOut, **errors()},
     summary="Report a work order (JSON, or a multipart form with photos)",
-    openapi_extra=_body(OrderIn, files=True),
+    openapi_extra=body(OrderIn, files=True),
+    operation_id="workorders_api_create_order",
 )
 def create_order(request):
     user = request.auth
-    p, uploads = _parse(request, OrderIn)
+    p, uploads = parse(request, OrderIn)
     resident = None
     if p.resident_id is not None:
         from registry import access as registry_access
@@ -531,10 +336,11 @@ def create_order(request):
     "/orders/settle",
     response={201: OrderDetail, **errors()},
     summary="Settle a small matter on the spot (就地解决): reported and closed in one step",
-    openapi_extra=_body(SettleIn, files=True, after_files=True),
+    openapi_extra=body(SettleIn, files=True, after_files=True),
+    operation_id="workorders_api_settle_order",
 )
 def settle_order(request):
-    p, uploads = _parse(request, SettleIn)
+    p, uploads = parse(request, SettleIn)
     order = services.settle_on_spot(
         request.auth, category=access.category_by_code(p.category), region=_region(p.region_id), lat=p.lat, lng=p.lng,
         title=p.title, description=p.description, note=p.note, address=p.address, attributes=p.attributes,
@@ -544,7 +350,10 @@ def settle_order(request):
 
 
 # Registered after POST /orders/settle: the path patterns are tried in order.
-@router.get("/orders/{order_id}", response={200: OrderDetail, **errors()}, summary="One work order with its timeline and files")
+@router.get(
+    "/orders/{order_id}", response={200: OrderDetail, **errors()}, summary="One work order with its timeline and files",
+    operation_id="workorders_api_get_order",
+)
 def get_order(request, order_id: int):
     return _detail(request, access.order(request.auth, order_id))
 
@@ -608,7 +417,7 @@ def _step(action: str, schema: type[StepIn], summary: str, files: bool = False):
 
     def register(run):
         def view(request, order_id: int):
-            p, uploads = _parse(request, schema)
+            p, uploads = parse(request, schema)
             order = access.order(request.auth, order_id)
             result = run(request.auth, order, p, uploads.getlist("files"))
             return _after_step(request, order.pk, result if isinstance(result, WorkOrder) else None)
@@ -620,7 +429,7 @@ def _step(action: str, schema: type[StepIn], summary: str, files: bool = False):
             response={200: OrderDetail, **errors()},
             summary=summary,
             operation_id=f"workorders_order_{action}",
-            openapi_extra=_body(schema, files=files),
+            openapi_extra=body(schema, files=files),
         )(view)
         return run
 
@@ -706,35 +515,3 @@ def _rate(user, order, p, files):
 @_step("reopen", ReopenIn, "The reporter reopens it within 7 days of closing")
 def _reopen(user, order, p, files):
     return services.reopen(user, order, reason=p.reason, version=p.version)
-
-
-# ---------------------------------------------------------------- notifications
-
-class NotificationQuery(Schema):
-    after: int | None = Field(None, description="The `next_after` of the previous page (newest first).")
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    unread: bool = False
-
-
-class MarkReadIn(Schema):
-    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(None, description="Leave out to mark every notification read.")
-
-
-@router.get("/notifications", response={200: NotificationPage, **errors()}, summary="My notifications, newest first")
-def list_notifications(request, q: Query[NotificationQuery]):
-    page = keyset(access.notifications(request.auth, unread=q.unread), after=q.after, limit=q.limit, order=("-id",))
-    return {
-        "items": [{"id": n.pk, "order_id": n.order_id, "verb": n.verb, "text": n.text, "at": n.at, "read_at": n.read_at} for n in page],
-        "unread": access.unread_count(request.auth),
-        "next_after": page.next_after,
-    }
-
-
-@router.post(
-    "/notifications/read", response={200: MarkedOut, **errors()}, summary="Mark my notifications read",
-    openapi_extra=_body(MarkReadIn),
-)
-def mark_notifications_read(request):
-    p, _files = _parse(request, MarkReadIn)
-    return {"marked": notify.mark_read(request.auth, p.ids)}
-
