@@ -327,12 +327,12 @@ def candidates(order: WorkOrder) -> list[dict]:
     """Who may be given this order: staff of the handler unit's subtree holding its place."""
     start = len(order.handler_region_path)
     prefixes = [order.region_path[:i] for i in range(start, len(order.region_path) + 1, Region.steplen)] or [order.region_path]
-    ras = (
+    held = (
         RoleAssignment.objects.filter(region_path__in=prefixes, role__in=[Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.STREET_OFFICER])
         .select_related("user", "region").order_by("-region_path", "user__username")[:100]
     )
     seen, out = set(), []
-    for ra in ras:
+    for ra in held:
         if ra.user_id not in seen and ra.user.is_active:
             seen.add(ra.user_id)
             out.append({"id": ra.user_id, "label": f"{ra.user} · {ra.get_role_display()} · {ra.region.name}"})

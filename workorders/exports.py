@@ -43,7 +43,8 @@ LEDGER_FIELDS = ("id", "reported_at", "category__name", "title", "source", "regi
                  "overdue", "rework_count", "settled_on_spot", "rating__score", "rating__comment")
 
 
-def _t(value) -> str:
+def _local_time(value) -> str:
+    """A moment as the sheet shows it: local time to the minute, blank when there is none."""
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
@@ -51,54 +52,54 @@ def period(start, end) -> tuple[dt.datetime, dt.datetime]:
     """[start, end + 1 day) from ISO dates; the current month when not given or unreadable."""
     today = timezone.localdate()
     try:
-        a = dt.date.fromisoformat(start) if start else today.replace(day=1)
+        first = dt.date.fromisoformat(start) if start else today.replace(day=1)
     except ValueError:
-        a = today.replace(day=1)
+        first = today.replace(day=1)
     try:
-        b = dt.date.fromisoformat(end) if end else today
+        last = dt.date.fromisoformat(end) if end else today
     except ValueError:
-        b = today
-    if b < a:
-        a, b = b, a
+        last = today
+    if last < first:
+        first, last = last, first
     tz = timezone.get_current_timezone()
-    return dt.datetime.combine(a, dt.time.min, tz), dt.datetime.combine(b + dt.timedelta(days=1), dt.time.min, tz)
+    return dt.datetime.combine(first, dt.time.min, tz), dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tz)
 
 
 def write_board(qs, path: str) -> int:
-    wb = StreamingWorkbook(path)
-    ws = wb.add_sheet("工单", BOARD_HEADERS, [16, 14, 30, 8, 10, 12, 30, 12, 12, 12, 17, 17, 8])
-    n = 0
+    book = StreamingWorkbook(path)
+    sheet = book.add_sheet("工单", BOARD_HEADERS, [16, 14, 30, 8, 10, 12, 30, 12, 12, 12, 17, 17, 8])
+    written = 0
     now = timezone.now()
-    for r in qs.values(*FIELDS).iterator(chunk_size=CHUNK):
-        overdue = r["overdue"] or (r["due_at"] is not None and r["due_at"] < now and r["status"] not in (Status.CLOSED, Status.VOIDED, Status.DUPLICATE, Status.SUSPENDED))
-        ws.write_row((
-            WorkOrder.format_number(r["id"], r["reported_at"]), safe_text(r["category__name"]), safe_text(r["title"]),
-            STATUS_ZH.get(r["status"], r["status"]), SOURCE_ZH.get(r["source"], r["source"]), safe_text(r["region__name"]),
-            safe_text(r["address"]), safe_text(r["handler_region__name"]), safe_text(r["department"]),
-            safe_text(r["assignee__display_name"] or r["assignee__username"] or ""), _t(r["reported_at"]), _t(r["due_at"]),
+    for row in qs.values(*FIELDS).iterator(chunk_size=CHUNK):
+        overdue = row["overdue"] or (row["due_at"] is not None and row["due_at"] < now and row["status"] not in (Status.CLOSED, Status.VOIDED, Status.DUPLICATE, Status.SUSPENDED))
+        sheet.write_row((
+            WorkOrder.format_number(row["id"], row["reported_at"]), safe_text(row["category__name"]), safe_text(row["title"]),
+            STATUS_ZH.get(row["status"], row["status"]), SOURCE_ZH.get(row["source"], row["source"]), safe_text(row["region__name"]),
+            safe_text(row["address"]), safe_text(row["handler_region__name"]), safe_text(row["department"]),
+            safe_text(row["assignee__display_name"] or row["assignee__username"] or ""), _local_time(row["reported_at"]), _local_time(row["due_at"]),
             "是" if overdue else "否",
         ))
-        n += 1
-    wb.close()
-    return n
+        written += 1
+    book.close()
+    return written
 
 
 def write_ledger(qs, path: str) -> int:
-    wb = StreamingWorkbook(path)
-    ws = wb.add_sheet("问题台账", LEDGER_HEADERS, [16, 14, 30, 10, 12, 30, 10, 14, 17, 17, 17, 17, 17, 17, 8, 8, 8, 8, 8, 30])
-    n = 0
-    for r in qs.values(*LEDGER_FIELDS).iterator(chunk_size=CHUNK):
-        ws.write_row((
-            WorkOrder.format_number(r["id"], r["reported_at"]), safe_text(r["category__name"]), safe_text(r["title"]),
-            SOURCE_ZH.get(r["source"], r["source"]), safe_text(r["region__name"]), safe_text(r["address"]),
-            safe_text(r["reporter_name"]), r["reporter_phone_masked"], _t(r["reported_at"]), _t(r["filed_at"]),
-            _t(r["dispatched_at"]), _t(r["handled_at"]), _t(r["verified_at"]), _t(r["closed_at"]),
-            STATUS_ZH.get(r["status"], r["status"]), "是" if r["overdue"] else "否", r["rework_count"],
-            "是" if r["settled_on_spot"] else "否", r["rating__score"], safe_text(r["rating__comment"] or ""),
+    book = StreamingWorkbook(path)
+    sheet = book.add_sheet("问题台账", LEDGER_HEADERS, [16, 14, 30, 10, 12, 30, 10, 14, 17, 17, 17, 17, 17, 17, 8, 8, 8, 8, 8, 30])
+    written = 0
+    for row in qs.values(*LEDGER_FIELDS).iterator(chunk_size=CHUNK):
+        sheet.write_row((
+            WorkOrder.format_number(row["id"], row["reported_at"]), safe_text(row["category__name"]), safe_text(row["title"]),
+            SOURCE_ZH.get(row["source"], row["source"]), safe_text(row["region__name"]), safe_text(row["address"]),
+            safe_text(row["reporter_name"]), row["reporter_phone_masked"], _local_time(row["reported_at"]), _local_time(row["filed_at"]),
+            _local_time(row["dispatched_at"]), _local_time(row["handled_at"]), _local_time(row["verified_at"]), _local_time(row["closed_at"]),
+            STATUS_ZH.get(row["status"], row["status"]), "是" if row["overdue"] else "否", row["rework_count"],
+            "是" if row["settled_on_spot"] else "否", row["rating__score"], safe_text(row["rating__comment"] or ""),
         ))
-        n += 1
-    wb.close()
-    return n
+        written += 1
+    book.close()
+    return written
 
 
 def response(qs, name: str, *, ledger: bool = False) -> FileResponse:

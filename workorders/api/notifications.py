@@ -62,5 +62,5 @@ def list_notifications(request, q: Query[NotificationQuery]):
     openapi_extra=body(MarkReadIn), operation_id="workorders_api_mark_notifications_read",
 )
 def mark_notifications_read(request):
-    p, _files = parse(request, MarkReadIn)
-    return {"marked": notify.mark_read(request.auth, p.ids)}
+    payload, _files = parse(request, MarkReadIn)
+    return {"marked": notify.mark_read(request.auth, payload.ids)}

@@ -306,27 +306,27 @@ def _region(region_id: int | None) -> Region | None:
 )
 def create_order(request):
     user = request.auth
-    p, uploads = parse(request, OrderIn)
+    payload, uploads = parse(request, OrderIn)
     resident = None
-    if p.resident_id is not None:
+    if payload.resident_id is not None:
         from registry import access as registry_access
 
-        resident = registry_access.resident(user, p.resident_id)
+        resident = registry_access.resident(user, payload.resident_id)
     order = services.report(
         user,
-        category=access.category_by_code(p.category),
-        source=p.source or _default_source(user),
-        title=p.title,
-        description=p.description,
-        region=_region(p.region_id),
-        lat=p.lat,
-        lng=p.lng,
-        address=p.address,
-        attributes=p.attributes,
-        urgent=p.urgent,
+        category=access.category_by_code(payload.category),
+        source=payload.source or _default_source(user),
+        title=payload.title,
+        description=payload.description,
+        region=_region(payload.region_id),
+        lat=payload.lat,
+        lng=payload.lng,
+        address=payload.address,
+        attributes=payload.attributes,
+        urgent=payload.urgent,
         resident=resident,
-        reporter_name=p.reporter_name,
-        reporter_phone=p.reporter_phone,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
         files=uploads.getlist("files"),
     )
     return Status(201, _order(order))
@@ -340,10 +340,10 @@ def create_order(request):
     operation_id="workorders_api_settle_order",
 )
 def settle_order(request):
-    p, uploads = parse(request, SettleIn)
+    payload, uploads = parse(request, SettleIn)
     order = services.settle_on_spot(
-        request.auth, category=access.category_by_code(p.category), region=_region(p.region_id), lat=p.lat, lng=p.lng,
-        title=p.title, description=p.description, note=p.note, address=p.address, attributes=p.attributes,
+        request.auth, category=access.category_by_code(payload.category), region=_region(payload.region_id), lat=payload.lat, lng=payload.lng,
+        title=payload.title, description=payload.description, note=payload.note, address=payload.address, attributes=payload.attributes,
         files=uploads.getlist("files"), after_files=uploads.getlist("after_files"),
     )
     return Status(201, _after_step(request, order.pk, order))
@@ -417,9 +417,9 @@ def _step(action: str, schema: type[StepIn], summary: str, files: bool = False):
 
     def register(run):
         def view(request, order_id: int):
-            p, uploads = parse(request, schema)
+            payload, uploads = parse(request, schema)
             order = access.order(request.auth, order_id)
-            result = run(request.auth, order, p, uploads.getlist("files"))
+            result = run(request.auth, order, payload, uploads.getlist("files"))
             return _after_step(request, order.pk, result if isinstance(result, WorkOrder) else None)
 
         view.__name__ = view.__qualname__ = f"order_{action}"
@@ -437,81 +437,81 @@ def _step(action: str, schema: type[StepIn], summary: str, files: bool = False):
 
 
 @_step("file", FileIn, "File a report (立案)")
-def _file(user, order, p, files):
-    return services.file(user, order, note=p.note, urgent=p.urgent, version=p.version)
+def _file(user, order, payload, files):
+    return services.file(user, order, note=payload.note, urgent=payload.urgent, version=payload.version)
 
 
 @_step("void", NoteRequiredIn, "Void a report that is not a case (作废)")
-def _void(user, order, p, files):
-    return services.void(user, order, note=p.note, version=p.version)
+def _void(user, order, payload, files):
+    return services.void(user, order, note=payload.note, version=payload.version)
 
 
 @_step("duplicate", DuplicateIn, "Mark a report as a duplicate of another order")
-def _duplicate(user, order, p, files):
-    original = access.order_by_reference(user, p.of)
+def _duplicate(user, order, payload, files):
+    original = access.order_by_reference(user, payload.of)
     if original is None:
         raise DomainError("duplicate_unknown", _("Give the number of the original work order."), field="of")
-    return services.mark_duplicate(user, order, of=original, note=p.note, version=p.version)
+    return services.mark_duplicate(user, order, of=original, note=payload.note, version=payload.version)
 
 
 @_step("dispatch", DispatchIn, "Dispatch to a person or a department (派遣)")
-def _dispatch(user, order, p, files):
-    return services.dispatch(user, order, assignee_id=p.assignee_id, department=p.department, note=p.note, version=p.version)
+def _dispatch(user, order, payload, files):
+    return services.dispatch(user, order, assignee_id=payload.assignee_id, department=payload.department, note=payload.note, version=payload.version)
 
 
 @_step("start", StepIn, "Start handling (in progress)")
-def _start(user, order, p, files):
-    return services.start(user, order, note=p.note, version=p.version)
+def _start(user, order, payload, files):
+    return services.start(user, order, note=payload.note, version=payload.version)
 
 
 @_step("handle", NoteRequiredIn, "Report back: handled, with after-photos (处置反馈)", files=True)
-def _handle(user, order, p, files):
-    return services.handle(user, order, note=p.note, files=files, version=p.version)
+def _handle(user, order, payload, files):
+    return services.handle(user, order, note=payload.note, files=files, version=payload.version)
 
 
 @_step("verify", VerifyIn, "Verify on site: passed, or back for rework (核查/返工)", files=True)
-def _verify(user, order, p, files):
-    return services.verify(user, order, passed=p.passed, note=p.note, files=files, version=p.version)
+def _verify(user, order, payload, files):
+    return services.verify(user, order, passed=payload.passed, note=payload.note, files=files, version=payload.version)
 
 
 @_step("close", StepIn, "Close (结案)")
-def _close(user, order, p, files):
-    return services.close(user, order, note=p.note, version=p.version)
+def _close(user, order, payload, files):
+    return services.close(user, order, note=payload.note, version=payload.version)
 
 
 @_step("escalate", EscalateIn, "Escalate to the level above (上报)")
-def _escalate(user, order, p, files):
-    return services.escalate(user, order, note=p.note, department=p.department, version=p.version)
+def _escalate(user, order, payload, files):
+    return services.escalate(user, order, note=payload.note, department=payload.department, version=payload.version)
 
 
 @_step("requests", MoreTimeIn, "Ask for an extension or a suspension (延期/缓办)")
-def _more_time(user, order, p, files):
-    return services.request_more_time(user, order, kind=p.kind, reason=p.reason, hours=p.hours, version=p.version)
+def _more_time(user, order, payload, files):
+    return services.request_more_time(user, order, kind=payload.kind, reason=payload.reason, hours=payload.hours, version=payload.version)
 
 
 @_step("decide", DecideIn, "Decide a pending extension or suspension request")
-def _decide(user, order, p, files):
-    req = access.request_of(order, p.request_id)
+def _decide(user, order, payload, files):
+    req = access.request_of(order, payload.request_id)
     if req is None:
         raise NotFound("request_not_found", _("This work order has no such request waiting for a decision."))
-    return services.decide(user, req.pk, approve=p.approve, note=p.note, version=p.version)
+    return services.decide(user, req.pk, approve=payload.approve, note=payload.note, version=payload.version)
 
 
 @_step("resume", StepIn, "End a suspension (resume)")
-def _resume(user, order, p, files):
-    return services.resume(user, order, note=p.note, version=p.version)
+def _resume(user, order, payload, files):
+    return services.resume(user, order, note=payload.note, version=payload.version)
 
 
 @_step("confirm", StepIn, "The reporter confirms the result")
-def _confirm(user, order, p, files):
-    return services.confirm(user, order, note=p.note, version=p.version)
+def _confirm(user, order, payload, files):
+    return services.confirm(user, order, note=payload.note, version=payload.version)
 
 
 @_step("rate", RateIn, "The reporter rates the result (1–5)")
-def _rate(user, order, p, files):
-    return services.rate(user, order, score=p.score, comment=p.comment, version=p.version)
+def _rate(user, order, payload, files):
+    return services.rate(user, order, score=payload.score, comment=payload.comment, version=payload.version)
 
 
 @_step("reopen", ReopenIn, "The reporter reopens it within 7 days of closing")
-def _reopen(user, order, p, files):
-    return services.reopen(user, order, reason=p.reason, version=p.version)
+def _reopen(user, order, payload, files):
+    return services.reopen(user, order, reason=payload.reason, version=payload.version)

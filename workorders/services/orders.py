@@ -47,7 +47,7 @@ from ..models import (
     WorkOrder,
     move,
 )
-from . import attributes as attrs
+from . import attributes as attribute_schema
 from . import notify, routing, sla, uploads
 
 REOPEN_DAYS = 7
@@ -175,7 +175,7 @@ def _attach(order: WorkOrder, actor, files, role: str, transition: Transition | 
     checked = [(f, uploads.check(f)) for f in files]
     rows = []
     for f, content_type in checked:
-        att = Attachment(
+        attachment = Attachment(
             order=order,
             transition=transition,
             role=role,
@@ -184,12 +184,12 @@ def _attach(order: WorkOrder, actor, files, role: str, transition: Transition | 
             name=(getattr(f, "name", "") or "")[:200],
             uploaded_by=actor if actor is not None and actor.pk else None,
         )
-        att.file.save(f.name or "upload", f, save=False)
+        attachment.file.save(f.name or "upload", f, save=False)
         thumb = uploads.thumbnail(f, content_type)
         if thumb is not None:
-            att.thumbnail.save("thumb.jpg", thumb, save=False)
-        att.save()
-        rows.append(att)
+            attachment.thumbnail.save("thumb.jpg", thumb, save=False)
+        attachment.save()
+        rows.append(attachment)
     return rows
 
 
@@ -325,7 +325,7 @@ def report(
     place = _place(actor, region=region, lat=lat, lng=lng, resident=resident)
     if actor is not None and source in (Source.GRID, Source.HOTLINE, Source.WINDOW) and not in_scope(actor, place.path):
         raise Forbidden("forbidden", _("That place is outside your area."))
-    details = attrs.validate(category, attributes)
+    details = attribute_schema.validate(category, attributes)
     _check_files(files)
     order = _open(
         actor=actor,
@@ -346,11 +346,11 @@ def report(
         client=client,
     )
     insert_row(order)  # save() on the path every report takes (linli/db.py)
-    t = insert_row(Transition(
+    reported = insert_row(Transition(
         order=order, action="report", from_status="", to_status=order.status, actor=order.reporter, at=order.reported_at,
         data={"source": source},
     ))
-    _attach(order, actor, files, AttachmentRole.BEFORE, t)
+    _attach(order, actor, files, AttachmentRole.BEFORE, reported)
     _notify(dispatchers_of(order), order, "reported", _("New work order %(number)s: %(title)s"), {"number": order.number, "title": order.title})
     if category.must_attend:
         _notify(
@@ -379,7 +379,7 @@ def settle_on_spot(actor, *, category, region=None, lat=None, lng=None, title=""
         raise Forbidden("forbidden", _("Only the grid's own staff can settle a matter on the spot."))
     if not (note or "").strip():
         raise DomainError("note_required", _("Say how it was settled."), field="note")
-    details = attrs.validate(category, attributes)
+    details = attribute_schema.validate(category, attributes)
     _check_files(list(files) + list(after_files))
     order = _open(
         actor=actor, category=category, source=Source.GRID, title=title, description=description, region=place, lat=lat, lng=lng,
@@ -394,10 +394,10 @@ def settle_on_spot(actor, *, category, region=None, lat=None, lng=None, title=""
     order.stage = ""
     order.due_at = None
     order.save()
-    t1 = Transition.objects.create(order=order, action="report", from_status="", to_status=Status.REPORTED, actor=actor, at=now, data={"source": Source.GRID})
-    t2 = Transition.objects.create(order=order, action="settle_on_spot", from_status=Status.REPORTED, to_status=Status.CLOSED, actor=actor, at=now, note=note.strip())
-    _attach(order, actor, files, AttachmentRole.BEFORE, t1)
-    _attach(order, actor, after_files, AttachmentRole.AFTER, t2)
+    reported = Transition.objects.create(order=order, action="report", from_status="", to_status=Status.REPORTED, actor=actor, at=now, data={"source": Source.GRID})
+    settled = Transition.objects.create(order=order, action="settle_on_spot", from_status=Status.REPORTED, to_status=Status.CLOSED, actor=actor, at=now, note=note.strip())
+    _attach(order, actor, files, AttachmentRole.BEFORE, reported)
+    _attach(order, actor, after_files, AttachmentRole.AFTER, settled)
     return order
 
 
@@ -557,8 +557,8 @@ def handle(actor, order, *, note: str, files=(), version=None) -> WorkOrder:
     if order.started_at is None:
         order.started_at = now
     _set_stage(order, Stage.VERIFY, now)
-    t = _save(order, actor, "handle", before, note)
-    _attach(order, actor, files, AttachmentRole.AFTER, t)
+    recorded = _save(order, actor, "handle", before, note)
+    _attach(order, actor, files, AttachmentRole.AFTER, recorded)
     verifiers = list(grid_workers_of(order.region_path)) + list(dispatchers_of(order))
     _notify(verifiers, order, "handled", _("Work order %(number)s is handled; please verify it on site."), {"number": order.number})
     return order
@@ -578,14 +578,14 @@ def verify(actor, order, *, passed: bool, note: str = "", files=(), version=None
     if passed:
         order.verified_at = now
         order.stage, order.due_at, order.overdue = "", None, False
-        t = _save(order, actor, "verify", before, note)
+        recorded = _save(order, actor, "verify", before, note)
         _notify(dispatchers_of(order), order, "verified", _("Work order %(number)s passed verification; it can be closed."), {"number": order.number})
     else:
         order.rework_count += 1
         _set_stage(order, Stage.HANDLE, now)
-        t = _save(order, actor, "rework", before, note)
+        recorded = _save(order, actor, "rework", before, note)
         _notify(_handlers(order), order, "rework", _("Work order %(number)s failed verification and goes back for rework: %(note)s"), {"number": order.number, "note": note})
-    _attach(order, actor, files, AttachmentRole.AFTER, t)
+    _attach(order, actor, files, AttachmentRole.AFTER, recorded)
     return order
 
 
