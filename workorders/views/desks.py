@@ -109,11 +109,16 @@ def _page(qs, request):
     return page.items, page.next_after
 
 
+def _urgent_badge() -> str:
+    word = _("Urgent")
+    return f' <span class="badge urgent">{escape(word)}</span>'
+
+
 def _board_rows_html(rows: list[dict], bulk: bool) -> str:
     """The board's table rows as HTML, from rows_shown() dicts (the markup of board.html's
     table). Built here rather than in a template loop: the loop's ~20 lookups, conditions and
     escapes per row, 50 rows a page, cost more than everything else the page does."""
-    urgent = f' <span class="badge urgent">{escape(_("Urgent"))}</span>'
+    urgent = _urgent_badge()
     select = escape(_("Select"))
     out = []
     for o in rows:
@@ -146,7 +151,7 @@ def _list_rows_html(rows: list[dict], empty: str) -> str:
     `empty` line when there are none; built here for the same reason as the board's rows."""
     if not rows:
         return mark_safe(f'<li class="muted">{escape(empty)}</li>')
-    urgent = f' <span class="badge urgent">{escape(_("Urgent"))}</span>'
+    urgent = _urgent_badge()
     out = []
     for o in rows:
         late = " is-overdue" if o["overdue"] else ""
