@@ -29,9 +29,6 @@ import json
 import re
 from xml.sax.saxutils import escape
 
-from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.lookups import Contains
 from django.http import HttpResponse
 from django.urls import re_path
 from django.utils import timezone, translation
@@ -41,10 +38,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.access import assignments, identify
 from linli.errors import DomainError
-from regions.models import Level, Region
 from workorders import services
-from workorders.access import categories
+from workorders.access import categories, public_orders
 from workorders.models import ENDED_STATUSES, Attachment, Datatype, Kind, Source, Status, Transition, WorkOrder
+from workorders.services import routing
 
 PUBLIC_KINDS = (Kind.INCIDENT, Kind.DEMAND)
 DEFAULT_PAGE_SIZE = 50
@@ -298,7 +295,7 @@ def _request(o: WorkOrder, extras: dict) -> dict:
 
 
 def _public_orders():
-    return WorkOrder.objects.filter(kind__in=PUBLIC_KINDS).select_related("category", "region", "handler_region")
+    return public_orders(PUBLIC_KINDS)
 
 
 def _order_by_number(number: str) -> WorkOrder | None:
@@ -431,43 +428,6 @@ def _attributes(post) -> dict:
     return out
 
 
-def _resolve_address(text: str) -> Region:
-    """The grid an address names: a registered estate (小区) or building address first, then
-    the names of communities and grids in the text. Refused when nothing or several match."""
-    from registry.models import Building
-
-    text = text.strip()
-    live = Building.objects.filter(archived_at__isnull=True)
-    by_estate = list(live.exclude(estate="").filter(Contains(Value(text), F("estate"))).select_related("region")[:500])
-    by_address = list(live.exclude(address="").filter(Contains(Value(text), F("address"))).select_related("region")[:500])
-    buildings = by_address or by_estate
-    if buildings:
-        longest = max(len(b.address if by_address else b.estate) for b in buildings)
-        buildings = [b for b in buildings if len(b.address if by_address else b.estate) == longest]
-        numbered = [b for b in buildings if any(f"{b.number}{s}" in text for s in ("号楼", "幢", "栋", "号", "#"))]
-        grids = {b.region_id: b.region for b in (numbered or buildings)}
-        if len(grids) == 1:
-            return next(iter(grids.values()))
-        raise Open311Error(400, _("address_string matches places in several grids; give lat and long, or the building number."))
-    named = list(
-        Region.objects.filter(valid_to__isnull=True, level__gte=Level.COMMUNITY).filter(Contains(Value(text), F("name")))[:500]
-    )
-    grids = [r for r in named if r.level == Level.GRID]
-    communities = [r for r in named if r.level == Level.COMMUNITY]
-    if len(grids) > 1 and communities:
-        grids = [g for g in grids if any(g.path.startswith(c.path) for c in communities)]
-    if len(grids) == 1:
-        return grids[0]
-    if not grids and len(communities) == 1:
-        inside = list(Region.objects.filter(level=Level.GRID, valid_to__isnull=True, path__startswith=communities[0].path)[:2])
-        if len(inside) == 1:
-            return inside[0]
-    raise Open311Error(
-        400,
-        _("address_string could not be placed in a grid; give lat and long, or an address with a registered estate and building."),
-    )
-
-
 def _create(request, fmt):
     post = request.POST
     user = _client_of(request)
@@ -483,33 +443,32 @@ def _create(request, fmt):
     if not (lat or lng):
         if not address:
             raise Open311Error(400, _("Give the location: lat and long, or address_string."))
-        region = _resolve_address(address)
+        try:
+            region = routing.place_of_address(address)
+        except DomainError as err:
+            raise _from_domain(err)
     media_url = (post.get("media_url") or "").strip()
     if media_url and not _MEDIA_URL.match(media_url):
         raise Open311Error(400, _("media_url must be an http or https address."))
     first, last = (post.get("first_name") or "").strip(), (post.get("last_name") or "").strip()
     # 张 + 三 reads 张三; John + Smith reads John Smith.
     name = f"{first} {last}".strip() if (first + last).isascii() else last + first
-    with transaction.atomic():
-        order = services.report(
-            user,
-            category=cat,
-            source=Source.OPEN311,
-            description=post.get("description") or "",
-            region=region,
-            lat=lat or None,
-            lng=lng or None,
-            address=address,
-            attributes=_attributes(post),
-            reporter_name=name or str(user),
-            reporter_phone=post.get("phone") or "",
-            files=request.FILES.getlist("media"),
-            client=user.username,
-        )
-        if media_url:
-            report = Transition.objects.filter(order=order, action="report").first()
-            report.data = {**(report.data or {}), "media_url": media_url}
-            report.save(update_fields=["data"])
+    order = services.report(
+        user,
+        category=cat,
+        source=Source.OPEN311,
+        description=post.get("description") or "",
+        region=region,
+        lat=lat or None,
+        lng=lng or None,
+        address=address,
+        attributes=_attributes(post),
+        reporter_name=name or str(user),
+        reporter_phone=post.get("phone") or "",
+        files=request.FILES.getlist("media"),
+        client=user.username,
+        media_url=media_url,
+    )
     notice = _notice(order)
     return _respond(fmt, [{"service_request_id": order.number, "service_notice": notice, "account_id": None}], "service_requests")
 

@@ -15,7 +15,7 @@ from accounts.models import User
 from registry.models import Resident
 from workorders.models import Category, Kind, Rating, Transition, WorkOrder
 
-from . import kpis, services
+from . import figures, services
 from .models import Case, FollowUp, Session, Term
 
 # (days ago, category words, title, facts, stage, follow-up result, rating)
@@ -132,7 +132,7 @@ def build_demo_cases() -> int:
             if score:
                 order = WorkOrder.objects.get(pk=case.order_id)
                 Rating.objects.create(order=order, score=score, comment="", by=order.reporter, at=order.closed_at)
-    kpis.refresh_all()
+    figures.refresh_all()
     return made
 
 

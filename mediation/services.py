@@ -506,17 +506,3 @@ def close_case(actor, case, *, outcome: str | None = None, note: str = "") -> Ca
     case.save()
     _changed(case)
     return case
-
-
-def open_follow_ups(case: Case):
-    return case.follow_ups.filter(result="")
-
-
-def due_follow_ups(user, on: dt.date | None = None):
-    """Follow-up visits without a result that are due by `on` (default today) in the user's area."""
-    on = on or _today()
-    return (
-        FollowUp.objects.filter(case__in=access.cases(user).values("pk"), result="", due_on__lte=on)
-        .select_related("case", "case__order", "term")
-        .order_by("due_on", "id")
-    )

@@ -7,7 +7,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 @db_task()
 def refresh_case_kpis(case_id):
     """Rebuild the KPI cells one case touches (after each of its steps)."""
-    from .kpis import refresh_case
+    from .figures import refresh_case
 
     return refresh_case(case_id)
 
@@ -16,6 +16,6 @@ def refresh_case_kpis(case_id):
 def refresh_kpis_nightly():
     """This and the previous month, quarter and year everywhere: agreements' deadlines pass and
     reporters rate closed cases without a case step. Idempotent."""
-    from .kpis import refresh_recent
+    from .figures import refresh_recent
 
     return refresh_recent()

@@ -131,6 +131,12 @@ def order_list(user, *, statuses=None, category_ids=None, overdue=None, region=N
     return qs
 
 
+def public_orders(kinds):
+    """Orders of the kinds the city publishes (Open311: incidents and demands), for anyone: only
+    their public fields are ever shown."""
+    return WorkOrder.objects.filter(kind__in=kinds).select_related("category", "region", "handler_region")
+
+
 def reported_by(user):
     """The user's own reports (a resident's "my reports"), with what the list shows."""
     return (

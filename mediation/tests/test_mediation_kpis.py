@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from insights.models import Rollup
-from mediation import kpis, services
+from mediation import figures as kpis
+from mediation import services
 from mediation.models import Case, FollowUp
 from workorders.models import Rating, WorkOrder
 

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from linli.errors import Conflict, DomainError, Forbidden
-from mediation import services
+from mediation import access, services
 from mediation.models import Case, FollowUp, Outcome, Party
 from workorders.models import Status, Transition
 
@@ -271,6 +271,6 @@ def test_follow_ups_due_lists_overdue_visits_in_the_area(med):
     case = med.take_in()
     agreed(med, case)
     FollowUp.objects.filter(case=case, term__isnull=False).update(due_on=days_ago(2))
-    due = list(services.due_follow_ups(med.community1))
+    due = list(access.due_follow_ups(med.community1))
     assert len(due) == 1 and due[0].case == case
-    assert list(services.due_follow_ups(med.worker2)) == []
+    assert list(access.due_follow_ups(med.worker2)) == []

@@ -309,9 +309,11 @@ def report(
     reporter_phone: str = "",
     files=(),
     client: str = "",
+    media_url: str = "",
 ) -> WorkOrder:
     """Take in a report from any channel. Staff report within their area; a resident anywhere
-    in the city (their own report, seen in "my reports")."""
+    in the city (their own report, seen in "my reports"). `media_url`: a photo the reporter
+    keeps elsewhere (Open311), recorded on the report step."""
     category = _valid_category(category)
     if actor is not None and source not in (Source.PORTAL, Source.OPEN311) and not _is_staff(actor):
         raise Forbidden("forbidden", _("Only staff can enter reports through this channel."))
@@ -348,7 +350,7 @@ def report(
     insert_row(order)  # save() on the path every report takes (linli/db.py)
     reported = insert_row(Transition(
         order=order, action="report", from_status="", to_status=order.status, actor=order.reporter, at=order.reported_at,
-        data={"source": source},
+        data={"source": source, **({"media_url": media_url} if media_url else {})},
     ))
     _attach(order, actor, files, AttachmentRole.BEFORE, reported)
     _notify(dispatchers_of(order), order, "reported", _("New work order %(number)s: %(title)s"), {"number": order.number, "title": order.title})

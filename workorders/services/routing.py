@@ -67,3 +67,43 @@ def parent_unit(region: Region) -> Region | None:
     if region.level <= Level.CITY:
         return None
     return tree.unit(region.path[: Region.steplen * (region.level - 1)])
+
+
+def place_of_address(text: str) -> Region:
+    """The grid an address names: a registered estate (小区) or building address first, then
+    the names of communities and grids in the text. Refused when nothing or several match."""
+    from django.db.models import F, Value
+    from django.db.models.lookups import Contains
+
+    from registry.models import Building
+
+    text = text.strip()
+    live = Building.objects.filter(archived_at__isnull=True)
+    by_estate = list(live.exclude(estate="").filter(Contains(Value(text), F("estate"))).select_related("region")[:500])
+    by_address = list(live.exclude(address="").filter(Contains(Value(text), F("address"))).select_related("region")[:500])
+    buildings = by_address or by_estate
+    if buildings:
+        longest = max(len(b.address if by_address else b.estate) for b in buildings)
+        buildings = [b for b in buildings if len(b.address if by_address else b.estate) == longest]
+        numbered = [b for b in buildings if any(f"{b.number}{s}" in text for s in ("号楼", "幢", "栋", "号", "#"))]
+        grids = {b.region_id: b.region for b in (numbered or buildings)}
+        if len(grids) == 1:
+            return next(iter(grids.values()))
+        raise DomainError("address_ambiguous", _("address_string matches places in several grids; give lat and long, or the building number."),
+                          field="address_string")
+    named = list(Region.objects.filter(valid_to__isnull=True, level__gte=Level.COMMUNITY).filter(Contains(Value(text), F("name")))[:500])
+    grids = [r for r in named if r.level == Level.GRID]
+    communities = [r for r in named if r.level == Level.COMMUNITY]
+    if len(grids) > 1 and communities:
+        grids = [g for g in grids if any(g.path.startswith(c.path) for c in communities)]
+    if len(grids) == 1:
+        return grids[0]
+    if not grids and len(communities) == 1:
+        inside = list(Region.objects.filter(level=Level.GRID, valid_to__isnull=True, path__startswith=communities[0].path)[:2])
+        if len(inside) == 1:
+            return inside[0]
+    raise DomainError(
+        "address_unknown",
+        _("address_string could not be placed in a grid; give lat and long, or an address with a registered estate and building."),
+        field="address_string",
+    )

@@ -1,4 +1,5 @@
-"""Mediation figures per place and period, rolled up the tree into insights Rollup rows.
+"""Mediation figures per place and period, rolled up the tree into insights Rollup rows, and
+the mediation board read from them (insights' one board builder).
 
 Indicators (numerators and denominators stored apart, divided when shown):
 
@@ -26,8 +27,10 @@ from collections import defaultdict
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from insights import services as periods
+from insights.access import BoardSpec, register
 from insights.models import Period, Rollup
 from insights.services import ancestor_paths, period_end, period_start, previous_start
 from linli.db import prefix_q
@@ -195,3 +198,75 @@ def _case_paths() -> set[str]:
     for p in Case.objects.values_list("region_path", flat=True).distinct():
         paths.update(ancestor_paths(p))
     return paths
+
+
+# ---------------------------------------------------------------- the board (insights)
+
+
+def _ratio(num, den, scale=100.0, digits=1):
+    return round(num * scale / den, digits) if den else None
+
+
+def kpis(values: dict) -> dict:
+    """The figures of one cell (indicator → value; missing counts as 0), rates in percent."""
+    def v(key):
+        return values.get(key, 0.0)
+
+    out = {
+        "received": int(v("med.received")),
+        "closed": int(v("med.closed")),
+        "agreed": int(v("med.agreed")),
+        "success": _ratio(v("med.agreed"), v("med.closed")),
+        "due": int(v("med.agreements_due")),
+        "performed": int(v("med.agreements_performed")),
+        "performance": _ratio(v("med.agreements_performed"), v("med.agreements_due")),
+        "rated": int(v("med.rated")),
+        "satisfaction": _ratio(v("med.rating_sum"), v("med.rated"), 1.0, 2),
+        "avg_days": _ratio(v("med.days_sum"), v("med.closed"), 1.0, 1),
+    }
+    out["basis"] = {"success": out["closed"], "performance": out["due"], "satisfaction": out["rated"]}
+    return out
+
+
+def period_label(period: str, start: dt.date) -> str:
+    if period == Period.MONTH:
+        return f"{start.year}-{start.month:02d}"
+    if period == Period.QUARTER:
+        return f"{start.year} Q{(start.month - 1) // 3 + 1}"
+    return str(start.year)
+
+
+def _extend(b, user) -> None:
+    """The trend of the place's last twelve months (eight quarters, five years)."""
+    from django.utils.translation import gettext
+
+    period, start = b.span.period, b.span.start
+    starts = [start]
+    for _i in range({Period.MONTH: 11, Period.QUARTER: 7}.get(period, 4)):
+        starts.append(previous_start(period, starts[-1]))
+    starts.reverse()
+    rows = Rollup.objects.filter(region=b.region, period=period, period_start__in=starts, indicator__in=["med.received", "med.closed", "med.agreed"])
+    trend = {s: {} for s in starts}
+    for s, ind, val in rows.values_list("period_start", "indicator", "value"):
+        trend[s][ind] = val
+    b.extra["chart"] = {
+        "labels": [period_label(period, s) for s in starts],
+        "series": [
+            {"name": gettext("Cases received"), "data": [int(trend[s].get("med.received", 0)) for s in starts]},
+            {"name": gettext("Cases closed"), "data": [int(trend[s].get("med.closed", 0)) for s in starts]},
+            {"name": gettext("Cases with agreement"), "data": [int(trend[s].get("med.agreed", 0)) for s in starts]},
+        ],
+    }
+
+
+BOARD = BoardSpec(
+    key="med",
+    prefix="med.",
+    kpis=kpis,
+    rankable={"success": _("Success rate"), "performance": _("Performance rate"), "satisfaction": _("Satisfaction")},
+    default_rank="success",
+    template="mediation/kpis.html",
+    minimum_indicator=lambda key: f"med.{key}",
+    extend=_extend,
+)
+register(BOARD)
