@@ -36,7 +36,7 @@ def dashboard(request, region_id=None, key: str = DEFAULT_BOARD):
         messages.error(request, error)
     query = {"period": b.span.period, "at": b.span.start.strftime("%Y-%m"), "rank": b.rank_by}
     ctx = {
-        "b": b,
+        "board": b,
         "f": b.figures,
         "periods": PERIOD_LABELS.items(),
         "rankable": b.spec.rankable.items(),

@@ -30,7 +30,7 @@ def url(region=None, **q):
 def test_the_dashboard_shows_the_areas_figures(data, login):
     r = login(data.community1).get(url())
     assert r.status_code == 200
-    b = r.context["b"]
+    b = r.context["board"]
     assert b.region == data.community
     assert b.figures["visits"] == 2 and b.figures["reports"] == 2
     assert b.figures["required"] == 4 and b.figures["coverage"] == 0
@@ -42,13 +42,13 @@ def test_the_dashboard_shows_the_areas_figures(data, login):
 
 def test_units_and_workers_below_the_minimum_are_listed_but_not_ranked(data, login):
     client = login(data.community1)
-    b = client.get(url(rank="coverage")).context["b"]
+    b = client.get(url(rank="coverage")).context["board"]
     # The '*' default asks for 10 households; each grid has 2.
     assert b.minimum == 10 and b.ranked == [] and len(b.unranked) == 2
     RankingRule.objects.create(indicator="fw.coverage", min_orders=2, valid_from=TODAY.replace(month=1, day=1))
     RankingRule.objects.create(indicator="fw.worker.patrol", min_orders=2, valid_from=TODAY.replace(month=1, day=1))
     r = client.get(url(rank="coverage"))
-    b = r.context["b"]
+    b = r.context["board"]
     assert b.minimum == 2 and [u["region"] for u in b.ranked] == [data.grid1, data.grid2]
     assert [u["user"] for u in b.workers_ranked] == [data.grid1_user]  # 3 worker-days of which 1 met
     assert b.workers_ranked[0]["k"]["patrol"] == pytest.approx(1 / 3)
@@ -58,8 +58,8 @@ def test_units_and_workers_below_the_minimum_are_listed_but_not_ranked(data, log
 def test_a_grid_worker_sees_only_their_grid(data, login):
     client = login(data.grid2_user)
     r = client.get(url())
-    assert r.context["b"].region == data.grid2
-    assert r.context["b"].figures["visits"] == 0
+    assert r.context["board"].region == data.grid2
+    assert r.context["board"].figures["visits"] == 0
     assert client.get(url(data.grid1)).status_code == 404
     assert client.get(url(data.community)).status_code == 404
 
@@ -70,7 +70,7 @@ def test_community2_staff_cannot_open_community1(data, login):
 
     other = make_user("community2", Role.COMMUNITY_WORKER, data.community2)
     client = login(other)
-    assert client.get(url()).context["b"].region == data.community2
+    assert client.get(url()).context["board"].region == data.community2
     assert client.get(url(data.grid1)).status_code == 404
     assert client.get(f"/fieldwork/compliance/export.xlsx?region={data.community.pk}").status_code == 404
 
@@ -83,7 +83,7 @@ def test_residents_and_department_handlers_are_refused(data, login):
 def test_bad_period_falls_back_with_a_message(data, login):
     r = login(data.community1).get(url(period="decade", at="abc"))
     assert r.status_code == 200
-    assert r.context["b"].span.period == "month"
+    assert r.context["board"].span.period == "month"
 
 
 def test_the_export_holds_the_ranking_and_the_workers_of_the_area_only(data, login):

@@ -51,7 +51,7 @@ def dashboard(request):
         request,
         "fieldwork/compliance/dashboard.html",
         {
-            "b": b,
+            "board": b,
             "f": b.figures,
             "periods": PERIOD_LABELS.items(),
             "rankable": RANKABLE.items(),

@@ -42,7 +42,7 @@ def test_it_shows_the_headline_figures_of_the_users_area(world, busy, login):
     f = r.context["f"]
     assert f["received"] == 5 and f["closed"] == 4
     assert f["rework_rate"] == pytest.approx(1 / 4)
-    assert r.context["b"].snapshot["open"] == 1
+    assert r.context["board"].snapshot["open"] == 1
 
 
 def test_it_answers_404_outside_the_users_area(world, busy, login):
@@ -68,18 +68,18 @@ def test_it_asks_for_a_login(client, world):
 def test_units_below_the_minimum_are_listed_but_not_ranked(world, busy, login):
     RankingRule.objects.all().delete()
     RankingRule.objects.create(indicator="*", min_orders=2, valid_from=dt.date(2000, 1, 1))
-    b = login(world.community1).get(url(world.community, rank="closure_rate")).context["b"]
+    b = login(world.community1).get(url(world.community, rank="closure_rate")).context["board"]
     assert [u["region"].pk for u in b.ranked] == [world.grid1.pk]
     assert [u["region"].pk for u in b.unranked] == [world.grid2.pk]
     # A newer rule for this indicator beats the general one.
     RankingRule.objects.create(indicator="closure_rate", min_orders=1, valid_from=dt.date(2020, 1, 1))
     r = login(world.community1).get(url(world.community, rank="closure_rate"))
-    b = r.context["b"]
+    b = r.context["board"]
     assert [u["region"].pk for u in b.ranked] == [world.grid1.pk, world.grid2.pk]
     assert [u["rank"] for u in b.ranked] == [1, 1]  # both closed everything received
     RankingRule.objects.create(indicator="closure_rate", min_orders=5, valid_from=dt.date(2021, 1, 1))
     r = login(world.community1).get(url(world.community, rank="closure_rate"))
-    assert r.context["b"].ranked == []
+    assert r.context["board"].ranked == []
     assert "少于 5 件" in r.content.decode() or "fewer than 5" in r.content.decode()
 
 
@@ -90,7 +90,7 @@ def test_the_ranking_orders_units_by_the_chosen_figure(world, cats, login):
     reported(world, cats, world.grid1)
     closed(world, cats, world.grid2)
     rollups.refresh()
-    b = login(world.community1).get(url(world.community, rank="closure_rate")).context["b"]
+    b = login(world.community1).get(url(world.community, rank="closure_rate")).context["board"]
     assert [u["region"].pk for u in b.ranked] == [world.grid2.pk, world.grid1.pk]
     assert b.ranked[1]["k"]["closure_rate"] == pytest.approx(2 / 3)
 
@@ -125,14 +125,14 @@ def test_a_period_can_be_chosen(world, cats, login):
     assert c.get(url(period="quarter", at="2025-06")).context["f"]["closed"] == 1
     assert c.get(url(period="year", at="2025-01")).context["f"]["closed"] == 1
     assert c.get(url(period="month", at="2025-06")).context["f"]["closed"] == 0
-    trend = c.get(url(period="year", at="2025-01")).context["b"].trend
+    trend = c.get(url(period="year", at="2025-01")).context["board"].trend
     assert trend["closed"][4] == 1 and len(trend["labels"]) == 12
 
 
 def test_a_bad_period_says_so_and_shows_this_month(world, busy, login):
     r = login(world.street1).get(url(period="week", at="2025-13"), follow=True)
     assert r.status_code == 200
-    assert r.context["b"].span.start.strftime("%Y-%m") == this_month()
+    assert r.context["board"].span.start.strftime("%Y-%m") == this_month()
     assert len(list(r.context["messages"])) == 1
 
 
@@ -158,5 +158,5 @@ def test_rollup_rows_of_other_apps_are_left_alone(world, busy):
 def test_a_grid_dashboard_has_no_ranking(world, busy, login):
     grid1 = make_user("g1b", Role.GRID_WORKER, world.grid1)
     r = login(grid1).get(url())
-    assert r.status_code == 200 and r.context["b"].region == world.grid1
+    assert r.status_code == 200 and r.context["board"].region == world.grid1
     assert "h-ranking" not in r.content.decode()
