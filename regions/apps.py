@@ -19,8 +19,8 @@ class RegionsConfig(AppConfig):
         hooks.add_nav(hooks.NavEntry("places", _("Places"), "regions:index", "tree", tab=True, order=90, top=8))
         hooks.add_actions(
             hooks.Action("grid", "my_grid", _("My grid"), "regions:node", "pin", region_arg=True, order=110),
-            hooks.Action("admin", "locate", _("Find the grid of a point"), "regions:locate", "pin", group=_("Quick links"), order=170,
-                         note=_("From longitude and latitude")),
+            hooks.Action("admin", "locate", _("Find the grid of a point"), "regions:locate", "pin", perm="regions.locate", group=_("Quick links"),
+                         order=170, note=_("From longitude and latitude")),
             hooks.Action("department", "tree", _("Tree of places"), "regions:node", "tree", region_arg=True, order=30),
-            hooks.Action("department", "locate", _("Find the grid of a point"), "regions:locate", "pin", order=40),
+            hooks.Action("department", "locate", _("Find the grid of a point"), "regions:locate", "pin", perm="regions.locate", order=40),
         )

@@ -257,8 +257,11 @@ def merge(request, pk):
 
 @login_required
 def locate(request):
-    """Which grid of the user's area contains a point (never answers outside the area)."""
+    """Which grid of the user's area contains a point (never answers outside the area): an
+    administrator's check of the grids' boundaries."""
     _require_staff(request.user)
+    if not request.user.has_perm("regions.locate"):
+        raise PermissionDenied
     form = LocateForm(request.GET or None)
     result, searched = None, False
     if form.is_bound and form.is_valid():

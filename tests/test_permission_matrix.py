@@ -14,6 +14,7 @@ registry.import            x x x x x . .
 registry.export            x x x x x . .
 registry.reveal            . . . x x . .
 regions.manage             x x x . . . .
+regions.locate             x x . . . . .
 accounts.view_access_log   x x x . . . .
 accounts.unlock            x x x . . . .
 insights.view              x x x x x . .

@@ -169,17 +169,33 @@ def test_merge_into_itself_is_not_offered(world, login):
 
 @pytest.mark.django_db
 def test_point_lookup_answers_within_scope_only(world, login):
+    from accounts.models import Role
+    from accounts.testing import make_user
+
     url = reverse("regions:locate")
     inside_grid3 = {"lng": "120.625", "lat": "31.305"}
-    html = login(world.street1).get(url, inside_grid3).content.decode()
+    html = login(world.admin).get(url, inside_grid3).content.decode()
     assert "第三网格" in html
-    html = login(world.grid1_user).get(url, inside_grid3).content.decode()
+    other_district = make_user("district9", Role.DISTRICT_ADMIN, world.district)
+    from regions import services as rs
+
+    street2 = rs.create_region(None, parent=world.district, code="320508002000", name="观前街道")
+    other_district.roles.update(region=street2, region_path=street2.path)
+    html = login(other_district).get(url, inside_grid3).content.decode()
     assert "第三网格" not in html and "该位置不在您辖区的任何网格内。" in html
-    html = login(world.grid1_user).get(url, {"lng": "120.605", "lat": "31.305"}).content.decode()
-    assert "第一网格" in html
+
+
+@pytest.mark.django_db
+def test_point_lookup_is_an_administrators_tool(world, login):
+    """Finding the grid of raw coordinates checks the boundaries: administrators only; the desks
+    and grid workers find places by name and address."""
+    url = reverse("regions:locate")
+    for user in (world.street1, world.community1, world.grid1_user):
+        assert login(user).get(url, {"lng": "120.605", "lat": "31.305"}).status_code == 403
+    assert "按坐标查找网格" not in login(world.street1).get(reverse("regions:node", args=[world.street.pk])).content.decode()
 
 
 @pytest.mark.django_db
 def test_point_lookup_rejects_coordinates_out_of_range(world, login):
-    r = login(world.street1).get(reverse("regions:locate"), {"lng": "500", "lat": "31"})
+    r = login(world.admin).get(reverse("regions:locate"), {"lng": "500", "lat": "31"})
     assert r.status_code == 400 and 'class="field-error"' in r.content.decode()
