@@ -6,8 +6,13 @@ a reveal operation (which is logged).
 """
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Field, Schema
+
+# A row id as the API accepts it: a positive 64-bit integer (a larger number is refused with 422
+# instead of reaching the database, where SQLite overflows and PostgreSQL finds nothing).
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class ErrorOut(Schema):
@@ -39,7 +44,7 @@ class DatedNoteIn(Schema):
 class PageQuery(Schema):
     """A keyset page: pass the `next_after` of one page as `after` for the next."""
 
-    after: int | None = Field(None, description="The `next_after` of the previous page.")
+    after: Id | None = Field(None, description="The `next_after` of the previous page.")
     limit: int = Field(50, ge=1, le=200)
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 
 from linli.errors import Forbidden
-from linli.schemas import errors
+from linli.schemas import Id, errors
 
 from .. import access
 from ..services import sync
@@ -53,7 +53,7 @@ def sync_items(request, body: SyncIn):
 
 
 class BundleQuery(Schema):
-    grid: list[int] = Field([], description="Grids to keep (a community worker's); default: the worker's own grids, "
+    grid: list[Id] = Field([], description="Grids to keep (a community worker's); default: the worker's own grids, "
                                             "else the grid whose due list was last opened.")
 
 

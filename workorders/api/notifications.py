@@ -1,12 +1,11 @@
 """The caller's notifications: a keyset page, newest first, and marking them read."""
 
 import datetime as dt
-from typing import Annotated
 
 from ninja import Field, Query, Router, Schema
 
 from linli.paging import keyset
-from linli.schemas import errors
+from linli.schemas import Id, errors
 
 from .. import access
 from ..services import notify
@@ -41,7 +40,7 @@ class NotificationQuery(Schema):
 
 
 class MarkReadIn(Schema):
-    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(None, description="Leave out to mark every notification read.")
+    ids: list[Id] | None = Field(None, description="Leave out to mark every notification read.")
 
 
 @router.get(
