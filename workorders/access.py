@@ -172,9 +172,17 @@ def is_handler(user, order: WorkOrder) -> bool:
     return is_dispatcher(user, order)
 
 
+def handled_by(order: WorkOrder) -> int | None:
+    """Who reported the result of the latest handling (the actor of its "handle" step)."""
+    return Transition.objects.filter(order=order, action="handle").order_by("-at", "-id").values_list("actor_id", flat=True).first()
+
+
 def is_verifier(user, order: WorkOrder) -> bool:
-    """On-site verification: the grid worker of the order's place, or its dispatchers."""
-    return has_area_role(user, {Role.GRID_WORKER}, order.region_path) or is_dispatcher(user, order)
+    """On-site verification: the grid worker of the order's place, or its dispatchers, but never
+    the person who handled it (GB/T 30428 keeps handling and verifying apart)."""
+    if not (has_area_role(user, {Role.GRID_WORKER}, order.region_path) or is_dispatcher(user, order)):
+        return False
+    return handled_by(order) != user.pk
 
 
 def is_reporter(user, order: WorkOrder) -> bool:

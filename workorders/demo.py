@@ -344,7 +344,7 @@ class Generator:
         o = lifecycle.handle(handler, o, note=self.rng.choice(HANDLED_NOTES))
         if target == "handled" or not self.advance(20, 100):
             return o
-        verifier = self.grid_worker.get(o.region_path[: Region.steplen * Level.GRID]) or d
+        verifier = self.verifier(o, handler, d)
         if self.rng.random() < 0.07:
             o = lifecycle.verify(verifier, o, passed=False, note="现场核查仍未整改到位，返工")
             self.tally("rework")
@@ -396,6 +396,17 @@ class Generator:
         WorkOrder.objects.filter(pk=o.pk).update(lat=lat, lng=lng, client=DEMO_CLIENT)
         self.tally("settled_on_spot")
 
+    def verifier(self, order, handler, *others):
+        """Who checks the result on site: the grid's worker, else the desk, but never the person
+        who handled it."""
+        from . import access
+
+        candidates = [self.grid_worker.get(order.region_path[: Region.steplen * Level.GRID]), *others]
+        for user in candidates:
+            if user is not None and user != handler and access.is_verifier(user, order):
+                return user
+        return others[0]
+
     def supervision(self, community: Region, days_ago: float):
         street1 = self.users.get("street1")
         codes = [c for c in self.cats if self.cats[c].kind == Kind.SUPERVISION]
@@ -415,7 +426,7 @@ class Generator:
         if days_ago > 5 and self.advance(60, 3 * 24 * 60):
             o = lifecycle.handle(worker, o, note="已按要求整改完毕")
             if self.advance(60, 600):
-                o = lifecycle.verify(d, o, passed=True, note="复查合格")
+                o = lifecycle.verify(self.verifier(o, worker, street1), o, passed=True, note="复查合格")
                 if self.advance(10, 60):
                     lifecycle.close(d, o)
 

@@ -2,9 +2,10 @@
 and the caller's notifications.
 
 Handlers parse, call workorders/services and render; scope comes from workorders/access.py (an
-order outside the caller's area answers 404). Every step is `POST /orders/{id}/<action>` with an
-optional `version`: when it is given and someone changed the order since, the answer is 409
-`order_changed` and nothing happens (the service compares it under the order's row lock).
+order outside the caller's area answers 404). Every step is `POST /orders/{id}/<action>` with the
+`version` the caller saw (required): when someone changed the order since, or the same step was
+already sent (a double tap, a retry), the answer is 409 `order_changed` and nothing happens (the
+service compares it under the order's row lock).
 Bodies are JSON, or multipart forms where a step takes photos (`files`); in a form, details are
 `attribute[code]` fields (or `attributes` as JSON).
 

@@ -361,7 +361,8 @@ def get_order(request, order_id: int):
 # ---------------------------------------------------------------- orders: the steps
 
 class StepIn(Schema):
-    version: int | None = Field(None, description="The version you saw; a newer one answers 409.")
+    version: int = Field(..., ge=1, le=2**31, description="The order's version you saw (every step needs it: a double tap or a "
+                         "retry of a step already taken answers 409 instead of repeating it).")
     note: str = ""
 
 

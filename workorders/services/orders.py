@@ -115,8 +115,11 @@ def _check_handler(actor, order):
 
 
 def _check_verifier(actor, order):
-    if actor is not None:
-        access.require(access.is_verifier(actor, order))
+    if actor is None:
+        return
+    if access.handled_by(order) == actor.pk and not access.is_verifier(actor, order):
+        raise Forbidden("verify_own_work", _("You reported the result of this order; someone else verifies it on site."))
+    access.require(access.is_verifier(actor, order))
 
 
 def _check_reporter(actor, order):

@@ -32,7 +32,7 @@ def test_it_runs_the_closed_loop_and_records_every_step(world, cats):
     wo.dispatch(world.community1, order, assignee=world.grid1_user, note="请尽快处理")
     wo.start(world.grid1_user, order)
     wo.handle(world.grid1_user, order, note="已清运")
-    wo.verify(world.grid1_user, order, passed=True)
+    wo.verify(world.community1, order, passed=True)
     order = wo.close(world.community1, order)
 
     assert order.status == Status.CLOSED and order.closed_at is not None
@@ -58,7 +58,7 @@ def test_failed_verification_sends_it_back_for_rework(world, cats):
     wo.file(world.community1, order)
     wo.dispatch(world.community1, order, assignee=world.grid1_user)
     wo.handle(world.grid1_user, order, note="已清运")
-    order = wo.verify(world.grid1_user, order, passed=False, note="还有两袋没清")
+    order = wo.verify(world.community1, order, passed=False, note="还有两袋没清")
     assert order.status == Status.IN_PROGRESS and order.rework_count == 1 and order.stage == "handle"
 
 
@@ -211,3 +211,22 @@ def test_a_desk_worker_given_or_losing_the_role_is_notified_from_the_next_report
     world.community1.save()
     fourth = _report(world, cats)
     assert not Notification.objects.filter(user=world.community1, order=fourth).exists()
+
+
+def test_the_worker_who_handled_an_order_may_not_verify_it(world, cats):
+    """GB/T 30428 keeps handling and verifying apart: the grid worker who reported the result is
+    refused (and is not offered the step); the desk or another verifier checks it on site."""
+    from workorders import access
+
+    order = _report(world, cats)
+    wo.file(world.community1, order)
+    wo.dispatch(world.community1, order, assignee=world.grid1_user)
+    wo.handle(world.grid1_user, order, note="已清运")
+    order.refresh_from_db()
+    assert not access.is_verifier(world.grid1_user, order) and access.is_verifier(world.community1, order)
+    with pytest.raises(Forbidden) as err:
+        wo.verify(world.grid1_user, order, passed=True)
+    assert err.value.code == "verify_own_work"
+    order.refresh_from_db()
+    assert order.status == Status.HANDLED
+    assert wo.verify(world.community1, order, passed=True).status == Status.VERIFIED
