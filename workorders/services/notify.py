@@ -37,6 +37,12 @@ def backend():
 COPY_VERBS = {"dispatched", "assigned", "escalated", "must_attend", "due_soon", "supervise", "rework", "closed"}
 
 
+def subject_of(order) -> str:
+    """What an order is about, in a few words: its title, else its category."""
+    title = (order.title or "").strip()
+    return (title if title else order.category.name)[:40]
+
+
 def send(users, order, verb: str, text, params: dict | None = None) -> list[Notification]:
     """Notify each user once (duplicates and None dropped). `text` is a lazy string, rendered in
     Chinese for the stored row (the UI language of the platform's users)."""
@@ -48,7 +54,11 @@ def send(users, order, verb: str, text, params: dict | None = None) -> list[Noti
     if not recipients:
         return []
     with translation.override(settings.LANGUAGE_CODE):
-        rendered = (str(text) % params if params else str(text))[:300]
+        rendered = str(text) % params if params else str(text)
+    if order is not None and "title" not in (params or {}):
+        # A number alone says nothing to a resident: the notice names what it was about.
+        rendered = f"【{subject_of(order)}】{rendered}"
+    rendered = rendered[:300]
     now = timezone.now()
     rows = [Notification(user=u, order=order, verb=verb, text=rendered, at=now) for u in recipients]
     if len(rows) == 1:

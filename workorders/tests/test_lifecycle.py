@@ -230,3 +230,17 @@ def test_the_worker_who_handled_an_order_may_not_verify_it(world, cats):
     order.refresh_from_db()
     assert order.status == Status.HANDLED
     assert wo.verify(world.community1, order, passed=True).status == Status.VERIFIED
+
+
+def test_a_notice_names_what_the_order_is_about_not_only_its_number(world, cats):
+    order = _report(world, cats, title="楼道堆放垃圾")
+    wo.file(world.community1, order)
+    wo.dispatch(world.community1, order, assignee=world.grid1_user)
+    wo.handle(world.grid1_user, order, note="已清运")
+    wo.verify(world.community1, order, passed=True)
+    wo.close(world.community1, order)
+    closed = Notification.objects.get(user=world.resident1, order=order, verb="closed")
+    assert closed.text.startswith("【楼道堆放垃圾】") and order.number in closed.text
+    untitled = _report(world, cats, title="")
+    wo.void(world.community1, untitled, note="重复")
+    assert Notification.objects.get(user=world.resident1, order=untitled, verb="voided").text.startswith(f"【{cats['litter'].name}】")
