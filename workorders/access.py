@@ -172,6 +172,14 @@ def is_handler(user, order: WorkOrder) -> bool:
     return is_dispatcher(user, order)
 
 
+def is_community_of(user, order: WorkOrder) -> bool:
+    """A worker of the community the order's place lies in, while the order is at a desk above
+    that community (it may take the order on: 小事不出网格，大事不出社区)."""
+    if order.handler_region.level >= Level.COMMUNITY or order.department:
+        return False
+    return has_area_role(user, {Role.COMMUNITY_WORKER}, order.region_path[: Region.steplen * Level.COMMUNITY])
+
+
 def handled_by(order: WorkOrder) -> int | None:
     """Who reported the result of the latest handling (the actor of its "handle" step)."""
     return Transition.objects.filter(order=order, action="handle").order_by("-at", "-id").values_list("actor_id", flat=True).first()

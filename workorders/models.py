@@ -238,6 +238,10 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
     (Status.REPORTED, "file"): Move(Status.FILED, "dispatcher"),
     (Status.REPORTED, "void"): Move(Status.VOIDED, "dispatcher"),
     (Status.REPORTED, "duplicate"): Move(Status.DUPLICATE, "dispatcher"),
+    # 小事不出网格，大事不出社区: the community of the order's place takes on an order sent to a desk
+    # above it, before that desk has dispatched it
+    (Status.REPORTED, "take"): Move(Status.REPORTED, "community"),
+    (Status.FILED, "take"): Move(Status.FILED, "community"),
     # dispatch, and dispatch again to someone else
     (Status.FILED, "dispatch"): Move(Status.DISPATCHED, "dispatcher"),
     (Status.DISPATCHED, "dispatch"): Move(Status.DISPATCHED, "dispatcher"),
@@ -288,6 +292,7 @@ MOVE_WHO: dict[str, str] = {action: step.who for (_status, action), step in TRAN
 # How a refusal names the step: "A work order that is Reported cannot be filed." The reporter's
 # steps are refused as "only after it is closed" instead.
 MOVE_WORDS = {
+    "take": _("taken on by the community"),
     "file": _("filed"),
     "void": _("voided"),
     "duplicate": _("marked as a duplicate"),

@@ -437,6 +437,11 @@ def _step(action: str, schema: type[StepIn], summary: str, files: bool = False):
     return register
 
 
+@_step("take", StepIn, "Take an order waiting at a desk above on at the community of its place (社区接办)")
+def _take_on(user, order, payload, files):
+    return services.take(user, order, note=payload.note, version=payload.version)
+
+
 @_step("file", FileIn, "File a report (立案)")
 def _file(user, order, payload, files):
     return services.file(user, order, note=payload.note, urgent=payload.urgent, version=payload.version)

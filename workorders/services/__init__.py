@@ -33,6 +33,7 @@ from .orders import (
     resume,
     settle_on_spot,
     start,
+    take,
     verify,
     void,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "resume",
     "settle_on_spot",
     "start",
+    "take",
     "verify",
     "void",
 ]

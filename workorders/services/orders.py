@@ -122,6 +122,14 @@ def _check_verifier(actor, order):
     access.require(access.is_verifier(actor, order))
 
 
+def _check_community(actor, order):
+    if actor is None or access.is_community_of(actor, order):
+        return
+    if order.handler_region.level >= Level.COMMUNITY and access.is_dispatcher(actor, order):
+        raise Conflict("already_at_desk", _("It is at your community's desk already."))
+    raise Forbidden("forbidden", _("Only the community of the order's place can take it on, while it waits at a desk above."))
+
+
 def _check_reporter(actor, order):
     if actor is None or not access.is_reporter(actor, order):
         raise Forbidden("forbidden", _("Only the person who reported it can do this."))
@@ -139,6 +147,7 @@ WHO_CHECKS = {
     "handler": _check_handler,
     "verifier": _check_verifier,
     "reporter": _check_reporter,
+    "community": _check_community,
     "window": _check_window,
 }
 
@@ -734,6 +743,25 @@ def escalate(actor, order, *, note: str, department: str = "", version=None) -> 
     order.escalation_count += 1
     _save(order, actor, "escalate", before, note, {"to": target.pk, "to_name": target.name, "department": department})
     _notify(dispatchers_of(order), order, "escalated", _("Escalated to you: %(number)s %(title)s"), {"number": order.number, "title": order.title})
+    return order
+
+
+@transaction.atomic
+def take(actor, order, *, note: str = "", version=None) -> WorkOrder:
+    """社区接办: the community whose area holds an order sent to a desk above (a resident's report
+    routed to the street) takes it on before that desk dispatches it: small matters stay in the
+    grid, big ones in the community. The order moves to the community's desk, status unchanged."""
+    order = _lock(order, version)
+    step = _take(actor, order, "take")
+    before = order.status
+    former = order.handler_region
+    community = routing.unit_at_level(order.region, Level.COMMUNITY)
+    former_desk = dispatchers_of(order)
+    order.set_handler(community, "")
+    order.status = step.status_after(order)
+    _save(order, actor, "take", before, note, {"from": former.pk, "from_name": former.name})
+    _notify(former_desk, order, "taken", _("%(community)s took on %(number)s; it leaves your desk."),
+            {"community": community.name, "number": order.number})
     return order
 
 

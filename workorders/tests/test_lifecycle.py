@@ -244,3 +244,41 @@ def test_a_notice_names_what_the_order_is_about_not_only_its_number(world, cats)
     untitled = _report(world, cats, title="")
     wo.void(world.community1, untitled, note="重复")
     assert Notification.objects.get(user=world.resident1, order=untitled, verb="voided").text.startswith(f"【{cats['litter'].name}】")
+
+
+def test_the_community_takes_on_a_residents_report_sent_to_the_street(world, cats):
+    """小事不出网格，大事不出社区: a report routed to the street's desk can be taken on by the
+    community of its place before the street dispatches it; the street's desk is told."""
+    from workorders import access
+    from workorders.models import RoutingRule
+
+    RoutingRule.objects.create(category=cats["litter"], region=world.city, region_path=world.city.path, level=3)
+    order = _report(world, cats)
+    assert order.handler_region == world.street
+    assert access.is_community_of(world.community1, order) and not access.is_dispatcher(world.community1, order)
+    with pytest.raises(Forbidden):
+        wo.take(world.grid1_user, order)
+    order = wo.take(world.community1, order, note="社区能处理")
+    assert order.handler_region == world.community and order.status == Status.REPORTED
+    assert Transition.objects.filter(order=order, action="take").exists()
+    assert Notification.objects.filter(user=world.street1, order=order, verb="taken").exists()
+    assert access.is_dispatcher(world.community1, order)
+    with pytest.raises(Conflict):
+        wo.take(world.community1, order)  # at the community's desk already: nothing to take
+    wo.file(world.community1, order)
+
+
+def test_another_community_cannot_take_it_and_a_dispatched_order_stays(world, cats):
+    from accounts.models import Role
+    from accounts.testing import make_user
+    from workorders.models import RoutingRule
+
+    RoutingRule.objects.create(category=cats["litter"], region=world.city, region_path=world.city.path, level=3)
+    order = _report(world, cats)
+    other = make_user("community9", Role.COMMUNITY_WORKER, world.community2)
+    with pytest.raises(Forbidden):
+        wo.take(other, order)
+    wo.file(world.street1, order)
+    wo.dispatch(world.street1, order, assignee=world.grid1_user)
+    with pytest.raises(Conflict):
+        wo.take(world.community1, order)

@@ -30,6 +30,7 @@ MATERIALS = ["申请人身份证", "户口簿"]
 
 # How each step was named in its refusal ("A work order that is Reported cannot be filed.").
 WORDS = {
+    "take": "taken on by the community",
     "file": "filed",
     "void": "voided",
     "duplicate": "marked as a duplicate",
@@ -61,6 +62,7 @@ def _suspend(w, order):
 
 # Each action of the table with valid input, taken by someone the table's `who` lets take it.
 STEPS = {
+    "take": lambda w, o: wo.take(w.community1, o),
     "file": lambda w, o: wo.file(w.community1, o),
     "void": lambda w, o: wo.void(w.community1, o, note="不属于受理范围"),
     "duplicate": lambda w, o: wo.mark_duplicate(w.community1, o, of=w.original),
@@ -118,7 +120,8 @@ def _order_in(w, category, status, action) -> WorkOrder:
         fields.update(closed_at=now, stage="", due_at=None)
     if status == Status.SUSPENDED:
         fields.update(suspended_status=Status.IN_PROGRESS, suspended_remaining=3600, due_at=None, was_suspended=True)
-    if action == "escalate_to_department":  # held at the street's desk: its escalation goes to a department
+    if action in ("escalate_to_department", "take"):  # held at the street's desk (its escalation goes to a
+        # department; the community of its place may take it on)
         fields.update(handler_region=w.street, handler_region_path=w.street.path, department="")
     WorkOrder.objects.filter(pk=order.pk).update(**fields)
     order.refresh_from_db()

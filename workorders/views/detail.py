@@ -33,6 +33,7 @@ def _actions(user, order) -> dict:
         and timezone.now() - order.closed_at <= dt.timedelta(days=services.REOPEN_DAYS)
     )
     can = {
+        "take": access.is_community_of(user, order) and move(order, "take") is not None,
         "file": dispatcher and move(order, "file") is not None,
         "void": dispatcher and move(order, "void") is not None,
         "duplicate": dispatcher and move(order, "duplicate") is not None,
@@ -108,6 +109,9 @@ def _act(user, order, action, post, files):
     """Run one step through the services; returns the success message."""
     version = integer(post.get("version"))
     note = text(post, "note")
+    if action == "take":
+        services.take(user, order, note=note, version=version)
+        return _("Taken on: it is at your community's desk now.")
     if action == "file":
         services.file(user, order, note=note, urgent=bool(post.get("urgent")) if "urgent_set" in post else None, version=version)
         return _("Filed.")

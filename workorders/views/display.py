@@ -27,6 +27,7 @@ STEP_LABELS = {
     "settle_on_spot": gettext_lazy("Settled on the spot"),
     "assign_down": gettext_lazy("Assigned from above"),
     "file": gettext_lazy("Filed"),
+    "take": gettext_lazy("Taken on by the community"),
     "void": gettext_lazy("Voided"),
     "duplicate": gettext_lazy("Marked as a duplicate"),
     "dispatch": gettext_lazy("Dispatched"),
