@@ -148,6 +148,11 @@ def reported_by(user):
 # ---------------------------------------------------------------- what a user may do to an order
 
 
+def is_staff(user) -> bool:
+    """Any role but resident (staff see one-window items; residents report problems)."""
+    return any(r != Role.RESIDENT for r, _p, _i in assignments(user))
+
+
 def has_area_role(user, roles: set, path: str) -> bool:
     """The user holds one of `roles` at `path` or above it."""
     return any(r in roles and path.startswith(p) for r, p, _ in assignments(user))

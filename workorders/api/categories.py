@@ -7,7 +7,7 @@ from linli.errors import DomainError, NotFound
 from linli.schemas import errors
 
 from .. import access
-from ..models import Category, CategoryAttribute
+from ..models import Category, CategoryAttribute, Kind
 
 router = Router()
 
@@ -88,6 +88,9 @@ def _node(cat: Category, children: dict) -> dict:
 def list_categories(request, kind: str | None = None):
     tree = access.categories()
     roots = [c for c in tree["roots"] if kind is None or c.kind == kind]
+    if not access.is_staff(request.auth):
+        # A resident reports problems and demands; one-window items are applied for at the window.
+        roots = [c for c in roots if c.kind != Kind.SERVICE]
     return [_node(c, tree["children"]) for c in roots]
 
 

@@ -329,6 +329,11 @@ def report(
     category = _valid_category(category)
     if actor is not None and source not in (Source.PORTAL, Source.OPEN311) and not _is_staff(actor):
         raise Forbidden("forbidden", _("Only staff can enter reports through this channel."))
+    if category.kind == Kind.SERVICE and source in (Source.PORTAL, Source.OPEN311):
+        # A one-window item is applied for at the community's window (with its materials), not
+        # reported like a problem.
+        raise DomainError("service_at_window", _("%(item)s is applied for at your community's one-window desk, with its materials."),
+                          field="category", item=category.name)
     own = None
     if actor is not None and resident is None and source == Source.PORTAL and getattr(actor, "resident_id", None):
         # The reporter's own registry row: only its id is kept on the order, and its place is
@@ -378,7 +383,7 @@ def report(
 
 
 def _is_staff(user) -> bool:
-    return any(r != Role.RESIDENT for r, _p, _i in access.assignments(user))
+    return access.is_staff(user)
 
 
 @transaction.atomic

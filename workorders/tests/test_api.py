@@ -12,7 +12,7 @@ from PIL import Image
 
 from accounts.services import issue_token
 from workorders import services as wo
-from workorders.models import ApprovalRequest, Notification, Rating, Source, Status, Transition, WorkOrder
+from workorders.models import ApprovalRequest, Category, Notification, Rating, Source, Status, Transition, WorkOrder
 from workorders.testing import make_categories
 
 pytestmark = pytest.mark.django_db
@@ -355,3 +355,20 @@ def test_the_schema_lists_the_error_responses_and_both_body_kinds(world, client)
     assert {"application/json", "multipart/form-data"} <= set(create)
     assert "files" in create["multipart/form-data"]["schema"]["properties"]
     assert "version" in doc["paths"][BASE + "/orders/{order_id}/dispatch"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+
+
+def test_a_resident_is_not_invited_to_report_a_one_window_item(world, cats, bearer):
+    """One-window items are applied for at the community's window: the category list a resident
+    gets leaves them out, and a report of one is refused with where to go instead."""
+    from workorders.services.seed import seed_categories
+
+    seed_categories()
+    resident = bearer(world.resident1)
+    kinds = {node["kind"] for node in resident.get(BASE + "/categories").json()}
+    assert "service" not in kinds
+    assert any(n["kind"] == "service" for n in bearer(world.community1).get(BASE + "/categories").json())
+    item = Category.objects.filter(kind="service", is_group=False, channel__in=["online", "both"]).first()
+    before = WorkOrder.objects.count()
+    res = _post(resident, "/orders", {"category": item.code, "lat": 31.305, "lng": 120.605})
+    assert res.status_code == 400 and res.json()["code"] == "service_at_window" and item.name in res.json()["message"]
+    assert WorkOrder.objects.count() == before
