@@ -64,6 +64,9 @@ _ITEM_TAG = {
 }
 
 # What a reader sees for a status when the latest step left no note.
+# The steps whose note is addressed to the reporter (and so may be published as status_notes).
+PUBLIC_NOTE_ACTIONS = {"void", "duplicate", "close", "settle_on_spot"}
+
 STATUS_PHRASES = {
     Status.REPORTED: _("Received, waiting to be filed"),
     Status.FILED: _("Filed, waiting to be dispatched"),
@@ -261,7 +264,10 @@ def _extras(orders: list[WorkOrder], request) -> dict:
         .values_list("order_id", "action", "from_status", "to_status", "note", "data")
     )
     for order_id, action, before, after, note, data in rows:
-        if note and before != after:
+        # Only what was written for the reporter is published: why a report was not taken up,
+        # the closing reply, how it was settled on the spot. Staff's notes to each other (filing,
+        # dispatch, approvals) stay inside.
+        if note and action in PUBLIC_NOTE_ACTIONS:
             notes[order_id] = note
         if action == "report" and isinstance(data, dict) and data.get("media_url"):
             media.setdefault(order_id, data["media_url"])
@@ -360,14 +366,23 @@ def _search(request, fmt):
         qs = qs.filter(category_id__in=ids)
     start = _when(q["start_date"], "start_date") if q.get("start_date", "").strip() else None
     end = _when(q["end_date"], "end_date", end=True) if q.get("end_date", "").strip() else None
-    if start is None and end is None:
-        start = timezone.now() - dt.timedelta(days=DEFAULT_DAYS)
-    if start is not None:
-        qs = qs.filter(reported_at__gte=start)
+    # GeoReport v2: a search covers at most 90 days; with one end given, the other is 90 days
+    # away; with none, the last 90 days.
+    span = dt.timedelta(days=DEFAULT_DAYS)
+    if start is not None and end is not None:
+        if start > end:
+            raise Open311Error(400, _("start_date is after end_date."))
+        if end - start > span:
+            raise Open311Error(400, _("The date range may span at most %(days)s days."), days=DEFAULT_DAYS)
+    elif start is not None:
+        end = start + span
+    elif end is not None:
+        start = end - span
+    else:
+        start = timezone.now() - span
+    qs = qs.filter(reported_at__gte=start)
     if end is not None:
         qs = qs.filter(reported_at__lte=end)
-    if start is not None and end is not None and start > end:
-        raise Open311Error(400, _("start_date is after end_date."))
     if q.get("status", "").strip():
         wanted = set(_list(q["status"]))
         if not wanted <= {"open", "closed"}:

@@ -245,7 +245,7 @@ def test_requests_read_back_in_json_without_personal_data(world, cats, client):
     r = body[0]
     assert set(r) == REQUEST_FIELDS
     assert r["service_request_id"] == order.number and r["status"] == "open"
-    assert r["status_notes"] == "已立案，派网格员处理"
+    assert r["status_notes"] == "已立案，等待派遣"  # the filing note is the staff's own: the public get the status
     assert r["service_code"] == "env.litter" and r["service_name"] == "暴露垃圾" and r["description"] == "楼下垃圾堆了三天"
     assert r["agency_responsible"] == "钮家巷社区"
     assert r["requested_datetime"].endswith("+08:00") and r["updated_datetime"].endswith("+08:00")
@@ -307,7 +307,8 @@ def test_requests_filter_by_id_code_and_dates(world, cats, client):
     recent = _json(client.get(f"{V2}/requests.json", {"start_date": since}))
     assert {r["service_request_id"] for r in recent} == {b.number, c.number}
     until = (timezone.localtime() - dt.timedelta(days=10)).isoformat()
-    old = _json(client.get(f"{V2}/requests.json", {"end_date": until, "start_date": "2020-01-01"}))
+    from_ = (timezone.localtime() - dt.timedelta(days=70)).isoformat()  # a range spans at most 90 days
+    old = _json(client.get(f"{V2}/requests.json", {"end_date": until, "start_date": from_}))
     assert [r["service_request_id"] for r in old] == [a.number]
     # the default window is the last 90 days
     WorkOrder.objects.filter(pk=a.pk).update(reported_at=timezone.now() - dt.timedelta(days=100))
@@ -380,3 +381,23 @@ def test_discovery(world, client):
     body = _json(client.get(f"{V2}/discovery.json"))
     assert body["endpoints"][0]["url"] == "http://testserver/open311/v2/"
     assert _xml(client.get(f"{V2}/discovery.xml")).tag == "discovery"
+
+
+def test_staff_notes_to_each_other_stay_inside_and_the_reply_is_published(world, cats, client):
+    """status_notes carry only what was written for the reporter (the closing reply, why it was
+    not taken up), never a dispatch note or an approval."""
+    order = _report(world, cats)
+    wo.file(world.community1, order, note="请按期处置")
+    wo.dispatch(world.community1, order, assignee=world.grid1_user, note="同意缓办")
+    notes = _json(client.get(f"{V2}/requests/{order.number}.json"))[0]["status_notes"]
+    assert "请按期处置" not in notes and "同意缓办" not in notes
+    wo.handle(world.grid1_user, order, note="内部：已联系物业经理")
+    wo.verify(world.community1, order, passed=True)
+    wo.close(world.community1, order, note="垃圾已清运，感谢您的反映")
+    assert _json(client.get(f"{V2}/requests/{order.number}.json"))[0]["status_notes"] == "垃圾已清运，感谢您的反映"
+
+
+def test_a_search_spans_at_most_ninety_days(world, cats, client):
+    r = client.get("/open311/v2/requests.json", {"start_date": "2026-01-01T00:00:00+08:00", "end_date": "2026-06-01T00:00:00+08:00"})
+    assert r.status_code == 400 and "90" in r.json()[0]["description"]
+    assert client.get("/open311/v2/requests.json", {"start_date": "2026-01-01T00:00:00+08:00"}).status_code == 200

@@ -42,7 +42,7 @@ def test_the_client_reads_requests_back(city, fmt):
     order = city["order"]
     listed = client.get_service_requests(service_code="env.litter", status="open")
     one = listed if isinstance(listed, dict) else listed[0]  # xmltodict gives a lone item as a dict
-    assert one["service_request_id"] == order.number and one["status"] == "open" and one["status_notes"] == "已立案"
+    assert one["service_request_id"] == order.number and one["status"] == "open" and one["status_notes"] == "已立案，等待派遣"  # the filing note stays inside
     request = client.get_service_request(order.number)
     assert request["description"] == "河边垃圾" and request["requested_datetime"].endswith("+08:00")
     assert client.get_service_requests(service_request_id=order.number, status="closed") is not None
