@@ -261,9 +261,9 @@ def _extras(orders: list[WorkOrder], request) -> dict:
     rows = (
         Transition.objects.filter(order_id__in=ids)
         .order_by("order_id", "at", "id")
-        .values_list("order_id", "action", "from_status", "to_status", "note", "data")
+        .values_list("order_id", "action", "note", "data")
     )
-    for order_id, action, before, after, note, data in rows:
+    for order_id, action, note, data in rows:
         # Only what was written for the reporter is published: why a report was not taken up,
         # the closing reply, how it was settled on the spot. Staff's notes to each other (filing,
         # dispatch, approvals) stay inside.
